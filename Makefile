@@ -1,0 +1,105 @@
+# The handbook's build. `make` builds the HTML site and the PDF book; `make test` runs the
+# tests. Every target installs what it needs on first use (see `make help`).
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+SPHINXBUILD := $(BIN)/sphinx-build
+SPHINXOPTS  ?= -n -W --keep-going -q
+DOCS        := docs
+BUILD       := build
+PDF         := $(BUILD)/handbook.pdf
+# Reproducible output: one timestamp for the whole build (the last commit's, if any).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+export PUPPETEER_SKIP_DOWNLOAD := 1
+
+DEB_BROWSER := chromium fonts-noto-core
+DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+               tex-gyre texlive-xetex fonts-freefont-otf
+DEB_TEST    := poppler-utils default-jre-headless
+
+.DEFAULT_GOAL := all
+.PHONY: help all setup html pdf epub serve check linkcheck test test-fast bench lint clean
+
+help: ## show this help
+	@echo "Usage: make [target]   (first use installs what the target needs)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+all: pdf html ## build the HTML site and the PDF book (default)
+	@cp $(PDF) $(BUILD)/html/handbook.pdf
+	@echo "HTML: $(BUILD)/html/index.html"
+	@echo "PDF:  $(PDF)  (also linked from every HTML page)"
+
+# ---------------------------------------------------------------------------- set-up
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,serve]'
+	@touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.deb-browser:
+	@tools/ensure-packages.sh $(DEB_BROWSER)
+.deb-pdf:
+	@tools/ensure-packages.sh $(DEB_PDF)
+.deb-test:
+	@tools/ensure-packages.sh $(DEB_TEST)
+.PHONY: .deb-browser .deb-pdf .deb-test
+
+setup: $(BIN)/.installed tools/node_modules/.installed .deb-browser .deb-pdf .deb-test ## install everything
+
+BUILD_DEPS := $(BIN)/.installed tools/node_modules/.installed .deb-browser
+
+# ---------------------------------------------------------------------------- builds
+# HTML is built into a scratch copy and swapped in only when the build succeeds, so a
+# failing build never leaves a half-written site for `make serve` readers.
+html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are errors)
+	@rm -rf $(BUILD)/html.new; mkdir -p $(BUILD)
+	@if [ -d $(BUILD)/html ]; then cp -a $(BUILD)/html $(BUILD)/html.new; fi
+	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \
+	  || { rm -rf $(BUILD)/html.new $(BUILD)/doctrees/html/environment.pickle; exit 1; }
+	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
+	@rm -rf $(BUILD)/html.old; if [ -d $(BUILD)/html ]; then mv $(BUILD)/html $(BUILD)/html.old; fi
+	@mv $(BUILD)/html.new $(BUILD)/html; rm -rf $(BUILD)/html.old
+
+pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
+	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \
+	  || { rm -f $(BUILD)/doctrees/latex/environment.pickle; exit 1; }
+	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet" \
+	  all-pdf >$(BUILD)/latex/latexmk.out 2>&1 || { tail -40 $(BUILD)/latex/latexmk.out; exit 1; }
+	$(BIN)/python -m handbook_tools latexlog $(BUILD)/latex/handbook.log
+	@cp $(BUILD)/latex/handbook.pdf $(PDF)
+
+epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub
+	$(SPHINXBUILD) -b epub $(SPHINXOPTS) -d $(BUILD)/doctrees/epub $(DOCS) $(BUILD)/epub
+
+serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000, rebuilt on every save
+	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 -d $(BUILD)/doctrees/serve \
+	  $(DOCS) $(BUILD)/serve
+
+check: $(BIN)/.installed ## check facts, sources and data files without a build
+	$(BIN)/python -m handbook_tools check $(DOCS)
+
+linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); report in build/linkcheck
+	$(SPHINXBUILD) -b linkcheck -q -d $(BUILD)/doctrees/linkcheck $(DOCS) $(BUILD)/linkcheck || true
+	$(BIN)/python -m handbook_tools linkreport $(BUILD)/linkcheck/output.json
+
+lint: $(BIN)/.installed ## ruff and mypy on the tools package
+	$(BIN)/ruff check tools tests
+	$(BIN)/mypy
+
+test: setup ## run the whole test suite (builds the real handbook too)
+	$(BIN)/pytest
+
+test-fast: $(BIN)/.installed ## tests that need no browser, TeX or full build
+	$(BIN)/pytest -m "not slow and not browser"
+
+bench: setup ## benchmark builds and page weight; table also in build/bench.json
+	$(BIN)/python tools/bench.py
+
+clean: ## remove build output (keeps the virtual environment and node packages)
+	rm -rf $(BUILD)

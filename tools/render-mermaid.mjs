@@ -1,0 +1,71 @@
+// Render many Mermaid diagrams in ONE browser session.
+//
+// stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, svgId, out}
+// stdout: JSON list of results {out, ok, error}, one per job, in order.
+// Exit 0 when every job was tried (failures are reported per job), 2 on bad input or
+// when the browser cannot start.
+//
+// The stock sphinxcontrib-mermaid runs one `mmdc` (one browser launch) per diagram;
+// this script launches the system Chromium once for the whole build.
+import fs from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer";
+import { renderMermaid } from "@mermaid-js/mermaid-cli";
+
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+let jobs;
+try {
+  jobs = JSON.parse(Buffer.concat(chunks).toString("utf-8"));
+} catch (err) {
+  console.error(`render-mermaid: input is not JSON: ${err.message}`);
+  process.exit(2);
+}
+
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+let browser;
+try {
+  browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+} catch (err) {
+  console.error(`render-mermaid: cannot start ${executablePath}: ${err.message}`);
+  process.exit(2);
+}
+
+const results = [];
+try {
+  for (const job of jobs) {
+    try {
+      const { data } = await renderMermaid(browser, job.code, job.format, {
+        backgroundColor: "transparent",
+        mermaidConfig: { theme: job.theme || "default", ...(job.config || {}) },
+        pdfFit: job.format === "pdf",
+        svgId: job.svgId,
+      });
+      fs.mkdirSync(path.dirname(job.out), { recursive: true });
+      fs.writeFileSync(job.out, data);
+      results.push({ out: job.out, ok: true, error: null });
+    } catch (err) {
+      const message = String(err && err.message ? err.message : err)
+        .split("\n")
+        .filter((l) => !l.startsWith("    at "))
+        .join("\n")
+        .trim();
+      results.push({ out: job.out, ok: false, error: message });
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(results));

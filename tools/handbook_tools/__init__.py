@@ -1,0 +1,68 @@
+"""Sphinx extension of the Iraq handbook: facts, glossary checks, diagrams, charts, links.
+
+Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits has
+``type="handbook"`` and a subtype named in :class:`handbook_tools.problems.Check`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+__version__ = "0.1.0"
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    from .chart import setup_chart
+    from .chronology import setup_chronology
+    from .facts import setup_facts
+    from .glossary import setup_glossary
+    from .mermaid import TOOLS_DIR, setup_mermaid
+    from .links import setup_links
+    from .missions import setup_missions
+    from .sources import setup_sources
+
+    app.setup_extension("sphinxcontrib.bibtex")
+    app.add_config_value("handbook_data_dir", "_data", "env", str)
+    app.add_config_value("handbook_today", "", "env", str)
+    app.add_config_value("handbook_acronym_allowlist", [], "env", list)
+    app.add_config_value("handbook_check_prose", True, "env", bool)
+    app.add_config_value("handbook_check_unused_terms", True, "env", bool)
+    app.add_config_value("handbook_cache_dir", "", "env", str)
+    app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
+    app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
+    app.add_config_value("handbook_pdf_name", "", "html", str)
+    setup_facts(app)
+    setup_glossary(app)
+    setup_mermaid(app)
+    setup_chronology(app)
+    setup_missions(app)
+    setup_chart(app)
+    setup_sources(app)
+    setup_links(app)
+    _quiet_pybtex()
+    app.add_css_file("handbook.css")
+    app.connect("builder-inited", _add_static)
+    return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
+            "parallel_write_safe": True}
+
+
+def _add_static(app: Sphinx) -> None:
+    static = str(Path(__file__).parent / "static")
+    if static not in app.config.html_static_path:  # a new list: defaults are shared
+        app.config.html_static_path = [*app.config.html_static_path, static]
+
+
+def _quiet_pybtex() -> None:
+    """Let sphinxcontrib-bibtex read a bad .bib file without crashing the build.
+
+    Our own loader (registry.load_sources) parses each entry strictly and reports every
+    problem with the .bib file's line; pybtex's own console print would be a second,
+    line-less message, so it is silenced.
+    """
+    import pybtex.errors
+
+    pybtex.errors.set_strict_mode(False)
+    pybtex.errors.print_error = lambda *args, **kwargs: None

@@ -1,0 +1,50 @@
+"""The ``{chronology}`` directive: a dated table generated from the registry.
+
+Every fact with a ``chronology:`` line becomes a row, oldest first; the row's fact cell is
+a ``{fact:value}`` reference, so each event links to its register entry and its source.
+Because the table is written in MyST and parsed in place, the page must be a MyST page.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from .facts import get_registry
+from .registry import AsOf
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
+class ChronologyDirective(SphinxDirective):
+    """``{chronology}`` with optional ``:from:`` and ``:to:`` years."""
+
+    has_content = False
+    option_spec = {"from": directives.nonnegative_int, "to": directives.nonnegative_int}
+
+    def run(self) -> list[nodes.Node]:
+        reg = get_registry(self.env.app)
+        for path in reg.files:
+            self.env.note_dependency(str(path))
+        first = self.options.get("from", 0)
+        last = self.options.get("to", 9999)
+        facts = sorted((f for f in reg.facts.values()
+                        if f.chronology and first <= f.as_of.year <= last),
+                       key=lambda f: (f.as_of, f.id))
+        lines = [":::{list-table}", ":header-rows: 1", ":widths: 18 52 30",
+                 ":class: hb-chronology hb-no-check", "",
+                 "* - Date", "  - Event", "  - Fact and source"]
+        for fact in facts:
+            date = AsOf.long(fact.as_of)
+            lines += [f"* - {date}", f"  - {_cell(fact.chronology or '')}",
+                      f"  - {{fact:value}}`{fact.id}`"]
+        lines.append(":::")
+        return self.parse_text_to_nodes("\n".join(lines))
+
+
+def setup_chronology(app: Sphinx) -> None:
+    app.add_directive("chronology", ChronologyDirective)

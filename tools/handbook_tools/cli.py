@@ -1,0 +1,174 @@
+"""Command line: ``python -m handbook_tools <command>``.
+
+``check [DOCS]``
+    Run every check of the extension without writing a site: the data files (facts,
+    sources), then a read-only Sphinx pass (the ``dummy`` builder) for facts cited in pages,
+    glossary terms, acronyms, typed figures and cross-references.  Prints
+    ``path:line: message (check-name)`` and returns 0 (clean), 1 (problems) or 2 (could
+    not run).  ``--data-only`` checks the data files alone, in a fraction of a second.
+``latexlog LOG``
+    Fail (1) when the LaTeX log reports undefined references or citations.
+``linkreport OUTPUT_JSON``
+    Summarise Sphinx's linkcheck output and write ``report.json`` beside it; 1 when a link
+    is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import runpy
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from .problems import Check, Problem
+from .registry import load_registry, stale_problems
+from .settings import reference_date
+
+WARNING = re.compile(
+    r"^(?P<loc>.*?):(?:(?P<line>\d+):)? (?:WARNING|ERROR|CRITICAL): (?P<msg>.*?)"
+    r"(?: \[(?P<type>[\w.-]+)\])?$"
+)
+
+
+def _conf(docs: Path) -> dict[str, object]:
+    conf = docs / "conf.py"
+    if not conf.is_file():
+        raise FileNotFoundError(f"{conf}: no Sphinx conf.py here")
+    return runpy.run_path(str(conf))
+
+
+def data_problems(docs: Path) -> list[Problem]:
+    conf = _conf(docs)
+    data_dir = docs / str(conf.get("handbook_data_dir", "_data"))
+    bibs = [docs / str(b) for b in conf.get("bibtex_bibfiles", [])]  # type: ignore[attr-defined]
+    reg = load_registry(data_dir, bibs, display_root=Path.cwd())
+    today = reference_date(str(conf.get("handbook_today", "")))
+    return sorted(reg.problems) + stale_problems(reg, today)
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
+
+
+def parse_warnings(text: str) -> list[Problem]:
+    """Sphinx warning lines -> problems (continuation lines join their warning)."""
+    out: list[Problem] = []
+    joined: list[str] = []
+    for raw in text.splitlines():
+        if re.match(r"^\S.*?: (?:WARNING|ERROR|CRITICAL): ", raw) or not joined:
+            joined.append(raw)
+        elif raw.strip():
+            joined[-1] += " " + raw.strip()
+    for raw in joined:
+        m = WARNING.match(raw)
+        if not m:
+            continue
+        kind = (m["type"] or "sphinx").removeprefix("handbook.")
+        check: Check | str = Check(kind) if kind in Check._value2member_map_ else kind
+        out.append(Problem(_relative(m["loc"] or "<build>"), int(m["line"] or 0), m["msg"],
+                           check))
+    return out
+
+
+def sphinx_problems(docs: Path) -> list[Problem]:
+    from sphinx.application import Sphinx
+    from sphinx.util.console import nocolor
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    nocolor()
+    warnings = io.StringIO()
+    with tempfile.TemporaryDirectory() as tmp, patch_docutils(docs), docutils_namespace():
+        app = Sphinx(str(docs), str(docs), str(Path(tmp, "out")), str(Path(tmp, "doctrees")),
+                     "dummy", confoverrides={"nitpicky": True}, status=None,
+                     warning=warnings, freshenv=True, keep_going=True)
+        app.build()
+    return parse_warnings(warnings.getvalue())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sphinx.errors import SphinxError
+
+    docs = Path(args.docs)
+    try:
+        problems = data_problems(docs) if args.data_only else sphinx_problems(docs)
+    except (FileNotFoundError, ValueError, SphinxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    seen = set()
+    for prob in problems:
+        text = str(prob)
+        if text not in seen:
+            seen.add(text)
+            print(text)
+    if seen:
+        print(f"{len(seen)} problem(s) found", file=sys.stderr)
+        return 1
+    return 0
+
+
+LATEX_BAD = re.compile(r"(Reference|Citation) `([^']*)' on page (\d+) undefined|"
+                       r"There were undefined (references|citations)")
+
+
+def cmd_latexlog(args: argparse.Namespace) -> int:
+    log = Path(args.log)
+    if not log.is_file():
+        print(f"error: {log}: no LaTeX log", file=sys.stderr)
+        return 2
+    text = log.read_text(encoding="utf-8", errors="replace")
+    bad = [m.group(0) for m in LATEX_BAD.finditer(text)]
+    for item in dict.fromkeys(bad):
+        print(f"{log}: {item} (link)")
+    return 1 if bad else 0
+
+
+def cmd_linkreport(args: argparse.Namespace) -> int:
+    path = Path(args.output)
+    if not path.is_file():
+        print(f"error: {path}: no linkcheck output (run the linkcheck builder first)",
+              file=sys.stderr)
+        return 2
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    report = [{"uri": r.get("uri"), "page": r.get("filename"), "line": r.get("lineno"),
+               "status": r.get("status"), "code": r.get("code"), "info": r.get("info")}
+              for r in rows]
+    Path(path.parent, "report.json").write_text(json.dumps(report, indent=2, sort_keys=True),
+                                                encoding="utf-8")
+    counts = Counter(r["status"] for r in report)
+    print("linkcheck: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    bad = [r for r in report if r["status"] in ("broken", "timeout")]
+    for r in bad:
+        print(f"{r['page']}:{r['line']}: {r['status']}: {r['uri']} ({r['info']})")
+    print(f"report: {Path(path.parent, 'report.json')}")
+    return 1 if bad else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handbook_tools",
+                                     description="Checks of the Iraq handbook.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="check facts, sources, terms and links without a build")
+    p.add_argument("docs", nargs="?", default="docs")
+    p.add_argument("--data-only", action="store_true", help="check the data files only")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("latexlog", help="fail on undefined references in a LaTeX log")
+    p.add_argument("log")
+    p.set_defaults(func=cmd_latexlog)
+    p = sub.add_parser("linkreport", help="summarise linkcheck output.json")
+    p.add_argument("output")
+    p.set_defaults(func=cmd_linkreport)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 2 if exc.code else 0
+    return int(args.func(args))

@@ -1,0 +1,335 @@
+"""The ``fact`` role, the ``fact`` domain and the generated fact register.
+
+``{fact}`id``` renders the value, its as-of date and a citation; ``{fact:value}`id``` the
+value and citation; ``{fact:date}`id``` the as-of date alone.  Every rendered fact links to
+its row in the register (``{fact-register}``), which lists value, as-of date, review
+status, sources and the pages that use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.builders import Builder
+from sphinx.domains import Domain
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+from sphinx.util.nodes import make_refnode
+
+from .problems import Check, Problem
+from .registry import Fact, Registry, load_registry, stale_problems, suggest
+from .settings import reference_date
+
+logger = logging.getLogger(__name__)
+
+
+def warn(problem: Problem) -> None:
+    """Emit a problem of a data file as a Sphinx warning naming its file and line."""
+    logger.warning(problem.message, location=problem.location, type="handbook",
+                   subtype=problem.check.value)
+
+
+# --------------------------------------------------------------------------- state
+
+def data_dir(app: Sphinx) -> Path:
+    return Path(app.srcdir, app.config.handbook_data_dir)
+
+
+def bib_paths(app: Sphinx) -> list[Path]:
+    return [Path(app.srcdir, p) for p in app.config.bibtex_bibfiles]
+
+
+def get_registry(app: Sphinx) -> Registry:
+    reg: Registry | None = getattr(app, "_handbook_registry", None)
+    if reg is None:
+        reg = load_registry(data_dir(app), bib_paths(app), display_root=Path.cwd())
+        app._handbook_registry = reg  # type: ignore[attr-defined]
+    return reg
+
+
+def today(app: Sphinx) -> dt.date:
+    return reference_date(app.config.handbook_today)
+
+
+def anchor(fact_id: str) -> str:
+    return "fact-" + nodes.make_id(fact_id)
+
+
+class FactDomain(Domain):
+    """Which page uses which fact, merged safely across parallel readers."""
+
+    name = "fact"
+    label = "Facts"
+    initial_data: dict[str, Any] = {
+        "uses": {},  # docname -> list of (fact id, line)
+        "registers": {},  # docname -> True: documents holding the fact register
+    }
+
+    @property
+    def uses(self) -> dict[str, list[tuple[str, int]]]:
+        return self.data["uses"]
+
+    @property
+    def registers(self) -> dict[str, bool]:
+        return self.data["registers"]
+
+    def note_use(self, docname: str, fact_id: str, line: int) -> None:
+        self.uses.setdefault(docname, []).append((fact_id, line))
+
+    def register_doc(self) -> str | None:
+        return min(self.registers) if self.registers else None
+
+    def clear_doc(self, docname: str) -> None:
+        self.uses.pop(docname, None)
+        self.registers.pop(docname, None)
+
+    def merge_domaindata(self, docnames: Iterable[str], otherdata: dict[str, Any]) -> None:
+        for doc in docnames:
+            if doc in otherdata["uses"]:
+                self.uses[doc] = list(otherdata["uses"][doc])
+            if doc in otherdata["registers"]:
+                self.registers[doc] = True
+
+    def used_ids(self) -> set[str]:
+        return {fid for refs in self.uses.values() for fid, _ in refs}
+
+    def pages_using(self, fact_id: str) -> list[str]:
+        return sorted(doc for doc, refs in self.uses.items() if any(f == fact_id for f, _ in refs))
+
+    def resolve_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder,
+                     typ: str, target: str, node: pending_xref, contnode: nodes.Element
+                     ) -> nodes.reference | None:
+        todoc = self.register_doc()
+        if todoc is None:
+            return contnode  # type: ignore[return-value]  # no register: plain text
+        return make_refnode(builder, fromdocname, todoc, anchor(target), contnode,
+                            f"Fact register: {target}")
+
+    def resolve_any_xref(self, *args: Any, **kwargs: Any) -> list[tuple[str, nodes.reference]]:
+        return []
+
+    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        return iter(())
+
+
+# --------------------------------------------------------------------------- role
+
+class FactRole(SphinxRole):
+    """``{fact}`id``` (full), ``{fact:value}`id``` or ``{fact:date}`id```."""
+
+    def __init__(self, mode: str = "full") -> None:
+        self.mode = mode
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        app = self.env.app
+        reg = get_registry(app)
+        for path in reg.files:
+            self.env.note_dependency(str(path))
+        fact_id = self.text.strip()
+        domain = self.env.get_domain("fact")
+        assert isinstance(domain, FactDomain)
+        domain.note_use(self.env.docname, fact_id, self.lineno)
+        fact = reg.facts.get(fact_id)
+        if fact is None and (fact_id in reg.dropped or reg.unreadable):
+            # the data file's own message says what to fix: no second message here
+            return [nodes.inline(self.rawtext, f"[fact {fact_id}: see the data error]",
+                                 classes=["hb-fact", "hb-fact-unknown"])], []
+        if fact is None:
+            logger.warning(
+                f"unknown fact id {fact_id!r}{suggest(fact_id, reg.facts)}: add it to "
+                f"{app.config.handbook_data_dir}/facts/*.yaml or correct the id",
+                location=self.get_location(), type="handbook",
+                subtype=Check.UNKNOWN_FACT.value)
+            return [nodes.inline(self.rawtext, f"[unknown fact: {fact_id}]",
+                                 classes=["hb-fact", "hb-fact-unknown"])], []
+        return [render_fact(self, fact, self.mode, today(app))], []
+
+
+def cite_nodes(role: SphinxRole, keys: list[str]) -> list[nodes.Node]:
+    """The nodes of ``{cite:p}`keys``` made by sphinxcontrib-bibtex's own role."""
+    cite = role.env.get_domain("cite").role("p")
+    if cite is None:  # pragma: no cover - sphinxcontrib.bibtex is a hard dependency
+        return []
+    text = ",".join(keys)
+    made, _ = cite("cite:p", f":cite:p:`{text}`", text, role.lineno, role.inliner, {}, [])
+    return list(made)
+
+
+def render_fact(role: SphinxRole, fact: Fact, mode: str, now: dt.date) -> nodes.inline:
+    stale = fact.is_stale(now)
+    box = nodes.inline(classes=["hb-fact"] + (["hb-stale"] if stale else []))
+    shown = fact.as_of.month_year() if mode == "date" else fact.value
+    ref = pending_xref("", refdomain="fact", reftype="fact", reftarget=fact.id,
+                       refexplicit=True, refwarn=False)
+    ref += nodes.inline(shown, shown, classes=["hb-fact-value"])
+    box += ref
+    if mode == "full" and fact.kind == "figure":
+        box += nodes.Text(f" (as of {fact.as_of.month_year()})")
+    if stale:
+        box += nodes.Text(" ")
+        box += nodes.inline("", "[review due]", classes=["hb-stale-flag"])
+    if mode != "date":
+        box += nodes.Text("\u00a0")
+        known = [k for k in fact.sources if k in get_registry(role.env.app).sources]
+        if known:
+            box.extend(cite_nodes(role, known))
+    return box
+
+
+# --------------------------------------------------------------------------- register
+
+class fact_register(nodes.General, nodes.Element):
+    """Placeholder replaced by the register table once every page has been read."""
+
+
+class FactRegisterDirective(SphinxDirective):
+    has_content = False
+    option_spec = {"class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        domain = self.env.get_domain("fact")
+        assert isinstance(domain, FactDomain)
+        domain.registers[self.env.docname] = True
+        for path in get_registry(self.env.app).files:
+            self.env.note_dependency(str(path))
+        return [fact_register("")]
+
+
+def _source_cell(reg: Registry, keys: list[str]) -> nodes.paragraph:
+    para = nodes.paragraph()
+    for i, key in enumerate(keys):
+        if i:
+            para += nodes.Text("; ")
+        src = reg.sources.get(key)
+        if src is None:
+            para += nodes.Text(key)
+            continue
+        title = src.fields.get("title", key)
+        para += nodes.reference(title, title, refuri=src.url)
+        who = src.fields.get("howpublished") or src.fields.get("author", "")
+        if who:
+            para += nodes.Text(f" ({who})")
+    return para
+
+
+def build_register(app: Sphinx, docname: str) -> nodes.table:
+    reg = get_registry(app)
+    domain = app.env.get_domain("fact")
+    assert isinstance(domain, FactDomain)
+    now = today(app)
+    headers = ["Fact", "Value", "As of", "Status", "Sources", "Used on"]
+    table = nodes.table(classes=["hb-register"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for width in (14, 18, 10, 8, 34, 16):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for h in headers:
+        row += nodes.entry("", nodes.paragraph(text=h))
+    head += row
+    body = nodes.tbody()
+    group += body
+    for fact in sorted(reg.facts.values(), key=lambda f: f.id):
+        row = nodes.row()
+        idp = nodes.paragraph()
+        idp += nodes.target("", "", ids=[anchor(fact.id)])  # HTML id and LaTeX label
+        idp += nodes.literal(fact.id, fact.id)
+        row += nodes.entry("", idp)
+        row += nodes.entry("", nodes.paragraph(text=fact.value))
+        row += nodes.entry("", nodes.paragraph(text=fact.as_of.long()))
+        status = fact.status(now)
+        review = "" if fact.review_by is None else f" (review by {fact.review_by.isoformat()})"
+        stat = nodes.paragraph()
+        stat += nodes.inline(status, status, classes=[f"hb-status-{status.replace(' ', '-')}"])
+        stat += nodes.Text(review)
+        row += nodes.entry("", stat)
+        src = _source_cell(reg, fact.sources)
+        quote = nodes.paragraph(classes=["hb-excerpt"])
+        quote += nodes.emphasis(text=f"\u201c{fact.excerpt}\u201d")
+        row += nodes.entry("", src, quote)
+        used = nodes.paragraph()
+        for i, doc in enumerate(domain.pages_using(fact.id)):
+            if i:
+                used += nodes.Text(", ")
+            title = app.env.titles.get(doc)
+            label = title.astext() if title else doc
+            used += make_refnode(app.builder, docname, doc, None, nodes.Text(label))
+        row += nodes.entry("", used)
+        body += row
+    return table
+
+
+def fill_registers(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in list(doctree.findall(fact_register)):
+        node.replace_self(build_register(app, docname))
+
+
+def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
+                             changed: set[str], removed: set[str]) -> list[str]:
+    """The register lists pages that use each fact: rewrite it on every build."""
+    domain = env.get_domain("fact")
+    assert isinstance(domain, FactDomain)
+    return [d for d in domain.registers if d not in removed]
+
+
+# --------------------------------------------------------------------------- checks
+
+def report_registry(app: Sphinx) -> None:
+    """Warn, once a build, about every problem of the data files and stale facts."""
+    reg = get_registry(app)
+    for problem in sorted(reg.problems) + stale_problems(reg, today(app)):
+        warn(problem)
+
+
+def fact_ids_used_by_data(app: Sphinx) -> set[str]:
+    """Facts consumed by generated pictures and tables (chart, chronology)."""
+    reg = get_registry(app)
+    used = {f.id for f in reg.facts.values() if f.series or f.chronology}
+    used |= set(getattr(app, "_handbook_data_uses", set()))
+    return used
+
+
+def check_unused(app: Sphinx, env: BuildEnvironment) -> None:
+    domain = env.get_domain("fact")
+    assert isinstance(domain, FactDomain)
+    reg = get_registry(app)
+    if not domain.registers and not domain.uses:
+        return
+    used = domain.used_ids() | fact_ids_used_by_data(app)
+    for fact in sorted(reg.facts.values(), key=lambda f: (f.path, f.line)):
+        if fact.id not in used:
+            warn(Problem(fact.path, fact.lines.get("id", fact.line),
+                         f"fact {fact.id!r} is never used: cite it with {{fact}}`{fact.id}` "
+                         "or remove it", Check.UNUSED_FACT))
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    app._handbook_registry = None  # type: ignore[attr-defined]
+    report_registry(app)
+
+
+def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
+    check_unused(app, env)
+
+
+def setup_facts(app: Sphinx) -> None:
+    app.add_domain(FactDomain)
+    app.add_role("fact", FactRole("full"))
+    app.add_role_to_domain("fact", "value", FactRole("value"))
+    app.add_role_to_domain("fact", "date", FactRole("date"))
+    app.add_node(fact_register)
+    app.add_directive("fact-register", FactRegisterDirective)
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("env-get-outdated", register_always_outdated)
+    app.connect("env-updated", on_env_updated)
+    app.connect("doctree-resolved", fill_registers)

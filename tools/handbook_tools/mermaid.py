@@ -1,0 +1,229 @@
+"""Mermaid diagrams rendered at build time, all in one browser session, cached by content.
+
+sphinxcontrib-mermaid keeps its directive (and MyST ```` ```mermaid ```` fences through
+``myst_fence_as_directive``); this module replaces its writers:
+
+- after reading, every diagram of the project is collected and the variants the builder
+  needs (light and dark SVG for HTML, PDF for LaTeX) that are not in the cache are
+  rendered by ``tools/render-mermaid.mjs`` in ONE Chromium session;
+- HTML gets the SVGs inline (light and dark, switched by the theme's mode) inside an
+  element with ``role="img"`` and the diagram's ``:alt:`` text; LaTeX gets vector PDF;
+- a diagram mermaid cannot parse is reported at its page's ``file:line`` with mermaid's
+  own message, and its source is shown in place of the picture (never dropped silently).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+from sphinx.writers.html5 import HTML5Translator
+from sphinx.writers.latex import LaTeXTranslator
+from sphinxcontrib.mermaid import Mermaid, mermaid
+
+from .problems import Check
+
+logger = logging.getLogger(__name__)
+
+TOOLS_DIR = Path(__file__).resolve().parent.parent
+#: bump to re-render every cached diagram after a change of how they are drawn
+RENDER_VERSION = "2"
+VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
+            "latex": (("print", "pdf", "neutral"),),
+            # `make check` (the dummy builder) renders the light variant to validate diagrams
+            "dummy": (("light", "svg", "default"),)}
+
+
+class HandbookMermaid(Mermaid):
+    """sphinxcontrib-mermaid's directive, keeping the source line on the node."""
+
+    def run(self, **kwargs: Any) -> list[nodes.Node]:
+        result = super().run(**kwargs)
+        for node in result:
+            for mm in node.findall(mermaid) if isinstance(node, nodes.Element) else []:
+                mm.source, mm.line = self.state_machine.get_source_and_line(self.lineno)
+        return result
+
+
+@dataclass(frozen=True)
+class Diagram:
+    docname: str
+    line: int
+    code: str
+    alt: str | None
+
+
+def diagram_hash(code: str) -> str:
+    return hashlib.sha256(f"{RENDER_VERSION}\0{code}".encode()).hexdigest()[:16]
+
+
+def cache_dir(app: Sphinx) -> Path:
+    """Where rendered diagrams and charts are kept between builds: ``HANDBOOK_CACHE_DIR``,
+    else ``handbook_cache_dir`` (relative to the source folder), else beside the doctrees."""
+    configured = os.environ.get("HANDBOOK_CACHE_DIR") or app.config.handbook_cache_dir
+    base = Path(app.srcdir, configured) if configured else Path(app.doctreedir).parent
+    return Path(base, "mermaid-cache")
+
+
+def variant_path(app: Sphinx, digest: str, name: str, ext: str) -> Path:
+    return cache_dir(app) / f"{digest}-{name}.{ext}"
+
+
+def collect(env: BuildEnvironment) -> list[Diagram]:
+    found = []
+    for docname in sorted(env.all_docs):
+        tree = env.get_doctree(docname)
+        for node in tree.findall(mermaid):
+            found.append(Diagram(docname, node.line or 0, node["code"], node.get("alt")))
+    return found
+
+
+def clean_error(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if "mermaid-cli-intercept" not in ln
+             and "chunk-" not in ln and ln.strip()]
+    return " ".join(lines)
+
+
+def run_batch(app: Sphinx, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
+    """Run the renderer once for all jobs; a string result is a set-up error."""
+    node = shutil.which("node")
+    script = Path(app.config.handbook_node_dir, "render-mermaid.mjs")
+    modules = Path(app.config.handbook_node_dir, "node_modules", "@mermaid-js", "mermaid-cli")
+    if node is None or not modules.is_dir():
+        return (f"cannot render diagrams: node or mermaid-cli missing in "
+                f"{app.config.handbook_node_dir}; run 'make setup' (npm ci in tools/)")
+    env = dict(os.environ)
+    env.setdefault("CHROMIUM", app.config.handbook_chromium)
+    try:
+        proc = subprocess.run([node, str(script)], input=json.dumps(jobs), text=True,
+                              capture_output=True, env=env, timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        return "diagram renderer timed out after 600 s"
+    if proc.returncode != 0:
+        return f"diagram renderer failed: {proc.stderr.strip()[-500:]}"
+    try:
+        results: list[dict[str, Any]] = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return f"diagram renderer gave no result: {proc.stderr.strip()[-500:]}"
+    return results
+
+
+def render_all(app: Sphinx, env: BuildEnvironment) -> None:
+    """Render, in one browser session, every variant the builder needs and lacks."""
+    app._handbook_mermaid_errors = {}  # type: ignore[attr-defined]
+    app._handbook_mermaid_rendered = 0  # type: ignore[attr-defined]
+    variants = VARIANTS.get(app.builder.format) or VARIANTS.get(app.builder.name)
+    if not variants:
+        return
+    diagrams = collect(env)
+    errors: dict[str, str] = app._handbook_mermaid_errors  # type: ignore[attr-defined]
+    jobs: list[dict[str, Any]] = []
+    owners: dict[str, Diagram] = {}
+    for diagram in diagrams:
+        if not diagram.alt:
+            logger.warning("diagram has no text alternative: add an ':alt:' option that "
+                           "says in words what it shows", location=(diagram.docname,
+                                                                    diagram.line),
+                           type="handbook", subtype=Check.MERMAID.value)
+        digest = diagram_hash(diagram.code)
+        owners.setdefault(digest, diagram)
+        for name, ext, theme in variants:
+            out = variant_path(app, digest, name, ext)
+            if out.is_file() or any(j["out"] == str(out) for j in jobs):
+                continue
+            jobs.append({"code": diagram.code, "format": ext, "theme": theme,
+                         "svgId": f"hb-{digest}-{name}", "out": str(out), "digest": digest})
+    if not jobs:
+        return
+    # write to a temporary name: an interrupted run never leaves a half file in the cache
+    for job in jobs:
+        job["final"] = job["out"]
+        job["out"] = job["out"] + ".part"
+    logger.info(f"rendering {len(jobs)} diagram variant(s) in one browser session")
+    results = run_batch(app, jobs)
+    if isinstance(results, str):
+        first = owners[jobs[0]["digest"]]
+        logger.warning(results, location=(first.docname, first.line), type="handbook",
+                       subtype=Check.MERMAID.value)
+        for job in jobs:
+            errors[job["digest"]] = results
+        return
+    for job, res in zip(jobs, results, strict=False):
+        if res.get("ok"):
+            os.replace(job["out"], job["final"])
+            app._handbook_mermaid_rendered += 1  # type: ignore[attr-defined]
+        elif job["digest"] not in errors:
+            errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
+    for digest, message in errors.items():
+        for diagram in diagrams:
+            if diagram_hash(diagram.code) == digest:
+                logger.warning(f"Mermaid cannot render this diagram: {message}",
+                               location=(diagram.docname, diagram.line), type="handbook",
+                               subtype=Check.MERMAID.value)
+
+
+def _svg_markup(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    start = text.find("<svg")
+    svg = text[start:] if start >= 0 else text
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+
+
+def html_visit(self: HTML5Translator, node: mermaid) -> None:
+    app = self.builder.app
+    digest = diagram_hash(node["code"])
+    alt = node.get("alt") or "Diagram"
+    light = variant_path(app, digest, "light", "svg")
+    dark = variant_path(app, digest, "dark", "svg")
+    if light.is_file() and dark.is_file():
+        self.body.append(
+            f'<div{_id(node)} class="hb-diagram" role="img" aria-label="{self.attval(alt)}">'
+            f'<div class="only-light">{_svg_markup(light)}</div>'
+            f'<div class="only-dark">{_svg_markup(dark)}</div></div>\n')
+    else:
+        self.body.append(f'<pre class="hb-diagram-failed">{self.encode(node["code"])}</pre>\n')
+    raise nodes.SkipNode
+
+
+def _id(node: nodes.Element) -> str:
+    """The node's first id (a label placed before the directive) as an HTML attribute."""
+    return f' id="{node["ids"][0]}"' if node.get("ids") else ""
+
+
+def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
+    app = self.builder.app
+    digest = diagram_hash(node["code"])
+    pdf = variant_path(app, digest, "print", "pdf")
+    self.body.append(self.hypertarget_to(node))
+    if pdf.is_file():
+        name = f"mermaid-{digest}.pdf"
+        shutil.copyfile(pdf, Path(self.builder.outdir, name))
+        self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[width=\\linewidth,"
+                         f"height=0.45\\textheight,keepaspectratio]{{{name}}}\\end{{center}}\n")
+    else:
+        self.body.append("\n\\begin{sphinxVerbatim}\n" + node["code"] + "\n\\end{sphinxVerbatim}\n")
+    raise nodes.SkipNode
+
+
+def no_client_side_mermaid(app: Sphinx, config: Any) -> None:
+    """Diagrams are pre-rendered: never let sphinxcontrib-mermaid add its loader script,
+    which imports mermaid from a CDN on pages without a doctree (search, genindex)."""
+    config.mermaid_output_format = "svg"
+
+
+def setup_mermaid(app: Sphinx) -> None:
+    app.setup_extension("sphinxcontrib.mermaid")
+    app.add_directive("mermaid", HandbookMermaid, override=True)
+    app.add_node(mermaid, override=True, html=(html_visit, None), latex=(latex_visit, None))
+    app.connect("env-updated", render_all)
+    app.connect("config-inited", no_client_side_mermaid)

@@ -1,0 +1,210 @@
+"""Missions data (``<data>/missions.yaml``) and the generated mission-transition diagram.
+
+Each mission names the facts that date its start and end, so the diagram, the chronology
+and the prose all take their dates from the registry::
+
+    - id: oif
+      name: Operation Iraqi Freedom
+      start: h.oif.start          # fact id: when the mission began
+      end: h.oif.end              # fact id; omit for a mission still under way
+      next: ond                   # the mission that followed (omit for the last)
+      trigger: Combat mission ends  # what brought the transition to `next`
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinxcontrib.mermaid import mermaid
+
+from .facts import data_dir, get_registry, warn
+from .problems import Check, Problem
+from .registry import Fact, Registry
+from .yamlnodes import Record, load_records
+
+logger = logging.getLogger(__name__)
+
+FIELDS = {"id": True, "name": True, "start": True, "end": False, "next": False,
+          "trigger": False, "summary": False}
+MISSION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass
+class Mission:
+    id: str
+    name: str
+    start: Fact
+    end: Fact | None
+    next: str | None
+    trigger: str | None
+    summary: str | None
+    rec: Record
+
+
+@dataclass
+class Missions:
+    items: list[Mission] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    path: Path | None = None
+
+    def fact_ids(self) -> set[str]:
+        ids = {m.start.id for m in self.items}
+        ids |= {m.end.id for m in self.items if m.end}
+        return ids
+
+
+def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact | None:
+    fid = rec.values.get(key)
+    if fid is None:
+        return None
+    if not isinstance(fid, str) or fid not in reg.facts:
+        problems.append(Problem(rec.path, rec.line_of(key),
+                                f"{key} {fid!r} is not a fact id of the registry: name the fact "
+                                "that dates it", Check.MISSION))
+        return None
+    return reg.facts[fid]
+
+
+def load_missions(path: Path, display: str, reg: Registry) -> Missions:
+    out = Missions(path=path)
+    if not path.is_file():
+        return out
+    seen: dict[str, Record] = {}
+    for rec in load_records(path, display, out.problems):
+        bad = False
+        for key in rec.values:
+            if key not in FIELDS:
+                out.problems.append(Problem(rec.path, rec.line_of(key),
+                                            f"unknown field {key!r} (known fields: "
+                                            f"{', '.join(FIELDS)})", Check.SCHEMA))
+                bad = True
+        for key, required in FIELDS.items():
+            value = rec.values.get(key)
+            if required and not value:
+                out.problems.append(Problem(rec.path, rec.line,
+                                            f"missing required field {key!r}", Check.SCHEMA))
+                bad = True
+            elif value is not None and not isinstance(value, str):
+                out.problems.append(Problem(rec.path, rec.line_of(key),
+                                            f"field {key!r} must be text", Check.SCHEMA))
+                bad = True
+        if bad:
+            continue
+        mid = rec.values["id"]
+        if not MISSION_ID.match(mid):
+            out.problems.append(Problem(rec.path, rec.line_of("id"),
+                                        f"bad mission id {mid!r}: lowercase letters, digits, "
+                                        "'-' and '_'", Check.SCHEMA))
+            continue
+        if mid in seen:
+            out.problems.append(Problem(rec.path, rec.line_of("id"),
+                                        f"duplicate mission id {mid!r} (first at line "
+                                        f"{seen[mid].line})", Check.DUPLICATE))
+            continue
+        seen[mid] = rec
+        start = _fact(reg, rec, "start", out.problems)
+        end = _fact(reg, rec, "end", out.problems)
+        if start is None or ("end" in rec.values and end is None):
+            continue
+        out.items.append(Mission(mid, rec.values["name"], start, end, rec.values.get("next"),
+                                 rec.values.get("trigger"), rec.values.get("summary"), rec))
+    ids = {m.id for m in out.items}
+    for prev, cur in zip(out.items, out.items[1:], strict=False):
+        if cur.start.as_of < prev.start.as_of:
+            out.problems.append(Problem(cur.rec.path, cur.rec.line_of("start"),
+                                        f"mission {cur.id!r} starts before {prev.id!r} that "
+                                        "precedes it: keep missions in chronological order",
+                                        Check.MISSION))
+        elif prev.end is not None and prev.end.as_of.first_day > cur.start.as_of.first_day:
+            out.problems.append(Problem(cur.rec.path, cur.rec.line_of("start"),
+                                        f"mission {cur.id!r} starts ({cur.start.as_of.iso()}) "
+                                        f"before {prev.id!r} ends ({prev.end.as_of.iso()}): "
+                                        "phases overlap", Check.MISSION))
+    for m in out.items:
+        if m.next is not None and m.next not in ids:
+            out.problems.append(Problem(m.rec.path, m.rec.line_of("next"),
+                                        f"mission {m.id!r} transitions to unknown mission "
+                                        f"{m.next!r}", Check.MISSION))
+    return out
+
+
+def get_missions(app: Sphinx) -> Missions:
+    found: Missions | None = getattr(app, "_handbook_missions", None)
+    if found is None:
+        path = data_dir(app) / "missions.yaml"
+        try:
+            display = str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            display = str(path)
+        found = load_missions(path, display, get_registry(app))
+        app._handbook_missions = found  # type: ignore[attr-defined]
+    return found
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def mission_code(missions: Missions) -> tuple[str, str]:
+    """Mermaid flowchart and its text alternative."""
+    lines = ["flowchart TD"]
+    alt = ["Mission transitions of US forces in Iraq:"]
+    for m in missions.items:
+        span = m.start.as_of.month_year() + " – " + (m.end.as_of.month_year() if m.end
+                                                     else "today")
+        lines.append(f'    {m.id}["<b>{_label(m.name)}</b><br/>{span}"]')
+        alt.append(f"{m.name}, {span}.")
+    for m in missions.items:
+        if m.next:
+            trig = _label(m.trigger or "")
+            arrow = f' -->|"{trig}"| ' if trig else " --> "
+            lines.append(f"    {m.id}{arrow}{m.next}")
+            if trig:
+                alt.append(f"From {m.name} to the next phase: {m.trigger}.")
+    return "\n".join(lines), " ".join(alt)
+
+
+class MissionDiagramDirective(SphinxDirective):
+    has_content = False
+    option_spec = {"caption": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        app = self.env.app
+        missions = get_missions(app)
+        if missions.path:
+            self.env.note_dependency(str(missions.path))
+        for path in get_registry(app).files:
+            self.env.note_dependency(str(path))
+        if not missions.items:
+            logger.warning("no missions to draw: add them to missions.yaml in the data folder",
+                           location=self.get_location(), type="handbook",
+                           subtype=Check.MISSION.value)
+            return []
+        code, alt = mission_code(missions)
+        node = mermaid()
+        node["code"] = code
+        node["options"] = {}
+        node["alt"] = alt
+        node.source, node.line = self.get_source_info()
+        return [node]
+
+
+def report_missions(app: Sphinx) -> None:
+    app._handbook_missions = None  # type: ignore[attr-defined]
+    missions = get_missions(app)
+    for problem in missions.problems:
+        warn(problem)
+    uses = getattr(app, "_handbook_data_uses", set())
+    app._handbook_data_uses = uses | missions.fact_ids()  # type: ignore[attr-defined]
+
+
+def setup_missions(app: Sphinx) -> None:
+    app.add_directive("mission-diagram", MissionDiagramDirective)
+    app.connect("builder-inited", report_missions, priority=600)

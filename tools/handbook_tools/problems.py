@@ -1,0 +1,54 @@
+"""One type for every problem the checks find, shared by the Sphinx extension and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Check(str, Enum):
+    """The kinds of problem, one per check; the Sphinx warning subtype is the value.
+
+    ``suppress_warnings = ["handbook.stale"]`` silences one kind in a build.
+    """
+
+    YAML = "yaml"  #: a data file is not valid YAML or not UTF-8
+    SCHEMA = "schema"  #: wrong type, unknown or missing field, bad date
+    DUPLICATE = "duplicate"  #: an id (fact, source, mission) defined twice
+    SOURCE = "source"  #: fact without a source, or citing an unknown source key
+    BIB = "bib"  #: malformed or incomplete source entry
+    UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
+    UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
+    STALE = "stale"  #: a fact past its review date
+    TYPED_FIGURE = "typed-figure"  #: a figure typed in prose that the registry holds
+    ACRONYM = "acronym"  #: an acronym the glossary does not define
+    TERM_LINK = "term-link"  #: first use of a glossary term on a page is not linked
+    UNUSED_TERM = "unused-term"  #: a glossary term no page links to
+    EXPANSION = "expansion"  #: an acronym expanded in two different ways
+    MISSION = "mission"  #: missions out of order, overlapping, unknown transition
+    MERMAID = "mermaid"  #: a diagram mermaid cannot render, or one without a text alternative
+    LINK = "link"  #: an internal link to a missing page or anchor in the built HTML
+    ENCODING = "encoding"  #: a page that is not UTF-8
+    FENCE = "fence"  #: a code or directive fence opened and never closed
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """A problem at a place: ``path:line: message (check)``."""
+
+    path: str
+    line: int
+    message: str
+    check: Check | str  #: one of ours, or the type of a Sphinx warning ("ref.doc", "bibtex")
+
+    @property
+    def kind(self) -> str:
+        return self.check.value if isinstance(self.check, Check) else self.check
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message} ({self.kind})"
+
+    @property
+    def location(self) -> str:
+        """The ``path:line`` string Sphinx prints verbatim in a warning."""
+        return f"{self.path}:{self.line}"

@@ -1,0 +1,407 @@
+"""The fact registry and the source list: loading, schema validation, freshness.
+
+Facts live in ``<data>/facts/*.yaml`` (a YAML list of records); sources in the BibTeX
+files that ``bibtex_bibfiles`` names.  Everything here is pure: it takes paths and
+returns values and :class:`~handbook_tools.problems.Problem` lists, so the Sphinx
+extension and the CLI share it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .problems import Check, Problem
+from .yamlnodes import Record, load_records, read_text
+
+FACT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+KINDS = ("figure", "date", "name")
+
+
+@dataclass(frozen=True, order=True)
+class AsOf:
+    """A date known to the day, the month or only the year."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    @classmethod
+    def parse(cls, value: Any) -> AsOf | None:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return cls(value.year, value.month, value.day)
+        if isinstance(value, int) and 1000 <= value <= 9999:
+            return cls(value)
+        if isinstance(value, str):
+            m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value.strip())
+            if m and (not m[2] or 1 <= int(m[2]) <= 12):
+                return cls(int(m[1]), int(m[2] or 0))
+        return None
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+        if self.day:
+            parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+    def long(self) -> str:
+        """'27 September 2024', 'September 2024' or '2024'."""
+        if not self.month:
+            return str(self.year)
+        month = calendar.month_name[self.month]
+        return f"{self.day} {month} {self.year}" if self.day else f"{month} {self.year}"
+
+    def month_year(self) -> str:
+        """The as-of text readers see inline: 'September 2024'."""
+        return AsOf(self.year, self.month).long()
+
+
+@dataclass
+class Fact:
+    id: str
+    value: str
+    as_of: AsOf
+    review_by: dt.date | None  #: None means settled history: never reviewed
+    sources: list[str]
+    excerpt: str
+    path: str
+    line: int
+    kind: str = "figure"
+    number: float | None = None
+    unit: str | None = None
+    series: str | None = None
+    chronology: str | None = None
+    note: str | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def is_stale(self, today: dt.date) -> bool:
+        return self.review_by is not None and self.review_by < today
+
+    def status(self, today: dt.date) -> str:
+        if self.review_by is None:
+            return "settled"
+        return "review due" if self.is_stale(today) else "current"
+
+
+@dataclass
+class Source:
+    key: str
+    path: str
+    line: int
+    fields: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.fields.get("url", "")
+
+
+@dataclass
+class Registry:
+    facts: dict[str, Fact] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    #: ids of facts whose record has a data error (already reported at the data file)
+    dropped: set[str] = field(default_factory=set)
+    #: a facts file could not be read at all: any id may be in it
+    unreadable: bool = False
+    #: keys of source entries that are malformed (already reported at the .bib file)
+    bad_sources: set[str] = field(default_factory=set)
+
+    def series(self, name: str) -> list[Fact]:
+        """Facts of one numeric series, oldest first."""
+        points = [f for f in self.facts.values() if f.series == name and f.number is not None]
+        return sorted(points, key=lambda f: (f.as_of, f.id))
+
+
+# --------------------------------------------------------------------------- facts
+
+_TEXT = (str, int, float)
+#: field -> (accepted python types, required, what to write)
+FACT_FIELDS: dict[str, tuple[tuple[type, ...], bool, str]] = {
+    "id": ((str,), True, "a lowercase dotted id such as troops.iraq.2024"),
+    "kind": ((str,), False, "one of: " + ", ".join(KINDS)),
+    "value": (_TEXT, True, "the text readers see, such as 'about 2,500'"),
+    "as_of": ((dt.date, str, int), True, "a date: YYYY-MM-DD, YYYY-MM or YYYY"),
+    "review_by": ((dt.date, str), True, "a date YYYY-MM-DD, or 'never' for settled history"),
+    "sources": ((list,), True, "a list of source keys from the .bib file, such as [reuters2024x]"),
+    "excerpt": ((str,), True, "the words of the source that support the value"),
+    "number": ((int, float), False, "a plain number such as 2500"),
+    "unit": ((str,), False, "what the number counts"),
+    "series": ((str,), False, "the name of a numeric series, such as us-troops-iraq"),
+    "chronology": ((str,), False, "a one-line event text for the chronology"),
+    "note": ((str,), False, "a note for readers of the register"),
+}
+
+
+def _type_problem(rec: Record, key: str, value: Any) -> Problem | None:
+    types, _, what = FACT_FIELDS[key]
+    if isinstance(value, bool) or not isinstance(value, types):
+        return Problem(rec.path, rec.line_of(key),
+                       f"field {key!r} has the wrong type ({type(value).__name__}): "
+                       f"expected {what}", Check.SCHEMA)
+    return None
+
+
+def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
+    """Validate one record; append its problems; return the fact when usable."""
+    bad = False
+    for key in rec.values:
+        if key not in FACT_FIELDS:
+            known = ", ".join(FACT_FIELDS)
+            problems.append(Problem(rec.path, rec.line_of(key),
+                                    f"unknown field {key!r} (known fields: {known})",
+                                    Check.SCHEMA))
+            bad = True
+    for key, (_, required, what) in FACT_FIELDS.items():
+        if key not in rec.values or rec.values[key] is None or rec.values[key] == "":
+            if required:
+                problems.append(Problem(rec.path, rec.line,
+                                        f"missing required field {key!r}: {what}", Check.SOURCE
+                                        if key == "sources" else Check.SCHEMA))
+                bad = True
+            continue
+        prob = _type_problem(rec, key, rec.values[key])
+        if prob:
+            problems.append(prob)
+            bad = True
+    if bad:
+        return None
+    v = rec.values
+    fid = str(v["id"])
+    if not FACT_ID.match(fid):
+        problems.append(Problem(rec.path, rec.line_of("id"),
+                                f"bad fact id {fid!r}: use lowercase letters, digits, '.', "
+                                "'_' and '-'", Check.SCHEMA))
+        return None
+    kind = v.get("kind", "figure")
+    if kind not in KINDS:
+        problems.append(Problem(rec.path, rec.line_of("kind"),
+                                f"unknown kind {kind!r}: use one of {', '.join(KINDS)}",
+                                Check.SCHEMA))
+        return None
+    as_of = AsOf.parse(v["as_of"])
+    if as_of is None:
+        problems.append(Problem(rec.path, rec.line_of("as_of"),
+                                f"bad date {v['as_of']!r} in 'as_of': use YYYY-MM-DD, "
+                                "YYYY-MM or YYYY", Check.SCHEMA))
+        return None
+    review: dt.date | None
+    raw_review = v["review_by"]
+    if isinstance(raw_review, dt.date):
+        review = raw_review
+    elif raw_review == "never":
+        review = None
+    else:
+        problems.append(Problem(rec.path, rec.line_of("review_by"),
+                                f"bad date {raw_review!r} in 'review_by': use YYYY-MM-DD, "
+                                "or 'never' for settled history", Check.SCHEMA))
+        return None
+    sources = v["sources"]
+    if not sources or not all(isinstance(s, str) and s for s in sources):
+        problems.append(Problem(rec.path, rec.line_of("sources"),
+                                "fact has no source: list one or more source keys",
+                                Check.SOURCE))
+        return None
+    if "unit" in v and "number" not in v:
+        problems.append(Problem(rec.path, rec.line_of("unit"),
+                                "'unit' needs a 'number' beside it", Check.SCHEMA))
+        return None
+    if "series" in v and "number" not in v:
+        problems.append(Problem(rec.path, rec.line_of("series"),
+                                "'series' needs a 'number' beside it", Check.SCHEMA))
+        return None
+    return Fact(
+        id=fid, value=str(v["value"]), as_of=as_of, review_by=review, sources=list(sources),
+        excerpt=str(v["excerpt"]).strip(), path=rec.path, line=rec.line, kind=kind,
+        number=v.get("number"), unit=v.get("unit"), series=v.get("series"),
+        chronology=v.get("chronology"), note=v.get("note"), lines=dict(rec.lines),
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+_ENTRY = re.compile(r"^\s*@(\w+)\s*[{(]\s*([^,\s]*)\s*,?", re.M)
+_FIELD = re.compile(r"^\s*(\w+)\s*=\s*", re.M)
+SOURCE_REQUIRED = ("title", "year", "url", "urldate")
+
+
+def _bib_fields(body: str) -> dict[str, str]:
+    """Field values of one entry body, braces and quotes stripped (enough for checks)."""
+    fields: dict[str, str] = {}
+    for m in _FIELD.finditer(body):
+        name = m.group(1).lower()
+        pos, depth, out = m.end(), 0, []
+        quote = body[pos:pos + 1] == '"'
+        if quote:
+            pos += 1
+        while pos < len(body):
+            ch = body[pos]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif (ch == "," and depth == 0 and not quote) or (ch == '"' and quote and depth == 0):
+                break
+            elif ch == "\n" and depth == 0 and not quote:
+                break
+            if ch not in "{}":
+                out.append(ch)
+            pos += 1
+        fields[name] = " ".join("".join(out).split())
+    return fields
+
+
+def load_sources(path: Path, display: str, problems: list[Problem],
+                 bad_keys: set[str] | None = None) -> list[Source]:
+    """Entries of a BibTeX file with their lines; malformed files are reported, not raised."""
+    text = read_text(path, display, problems)
+    if text is None:
+        return []
+    import pybtex.errors
+    from pybtex.database import parse_string
+    from pybtex.scanner import PybtexError, PybtexSyntaxError
+
+    entries = list(_ENTRY.finditer(text))
+    out = []
+    seen: dict[str, int] = {}
+    for i, m in enumerate(entries):
+        kind, key = m.group(1).lower(), m.group(2)
+        if kind in ("comment", "preamble", "string"):
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        end = entries[i + 1].start() if i + 1 < len(entries) else len(text)
+        strict, pybtex.errors.strict = pybtex.errors.strict, True
+        try:  # one entry at a time: a bad entry is reported at its own line
+            parse_string(text[m.start():end], "bibtex")
+        except PybtexSyntaxError as exc:
+            if bad_keys is not None:
+                bad_keys.add(key)
+            what = re.sub(r"\s*in line \d+", "", str(exc))
+            problems.append(Problem(display, line + (exc.lineno or 1) - 1,
+                                    f"malformed BibTeX in entry {key!r}: {what}", Check.BIB))
+            continue
+        except PybtexError as exc:
+            if bad_keys is not None:
+                bad_keys.add(key)
+            problems.append(Problem(display, line, f"malformed BibTeX in entry {key!r}: "
+                                    f"{str(exc).splitlines()[0]}", Check.BIB))
+            continue
+        finally:
+            pybtex.errors.strict = strict
+        if key in seen:
+            problems.append(Problem(display, line, f"duplicate source key {key!r} (first "
+                                    f"defined at line {seen[key]})", Check.DUPLICATE))
+            continue
+        seen[key] = line
+        body = text[m.end():end]
+        fields = _bib_fields(body)
+        missing = [f for f in SOURCE_REQUIRED if not fields.get(f)]
+        if not (fields.get("author") or fields.get("howpublished") or fields.get("organization")):
+            missing.append("author or howpublished")
+        if missing:
+            problems.append(Problem(display, line,
+                                    f"source {key!r} lacks {', '.join(missing)}", Check.BIB))
+        urldate = fields.get("urldate", "")
+        if urldate and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", urldate):
+            problems.append(Problem(display, line,
+                                    f"source {key!r}: urldate {urldate!r} is not YYYY-MM-DD",
+                                    Check.BIB))
+        out.append(Source(key, display, line, fields))
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+def fact_files(data_dir: Path) -> list[Path]:
+    files = sorted((data_dir / "facts").glob("*.yaml")) if (data_dir / "facts").is_dir() else []
+    single = data_dir / "facts.yaml"
+    return ([single] if single.is_file() else []) + files
+
+
+def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path | None = None
+                  ) -> Registry:
+    """Load and cross-check every fact and source. Never raises on bad data."""
+
+    def show(p: Path) -> str:
+        if display_root is None:
+            return str(p)
+        try:
+            return str(p.resolve().relative_to(display_root.resolve()))
+        except ValueError:
+            return str(p)
+
+    reg = Registry()
+    for bib in bib_files:
+        reg.files.append(bib)
+        if not bib.is_file():
+            reg.problems.append(Problem(show(bib), 1, "source file not found", Check.BIB))
+            continue
+        for src in load_sources(bib, show(bib), reg.problems, reg.bad_sources):
+            if src.key in reg.sources:
+                first = reg.sources[src.key]
+                reg.problems.append(Problem(src.path, src.line,
+                                            f"duplicate source key {src.key!r} (first defined "
+                                            f"at {first.path}:{first.line})", Check.DUPLICATE))
+                continue
+            reg.sources[src.key] = src
+    for path in fact_files(data_dir):
+        reg.files.append(path)
+        before = len(reg.problems)
+        records = load_records(path, show(path), reg.problems)
+        if not records and len(reg.problems) > before:
+            reg.unreadable = True
+        for rec in records:
+            fact = fact_from_record(rec, reg.problems)
+            if fact is None:
+                if isinstance(rec.values.get("id"), str):
+                    reg.dropped.add(rec.values["id"])
+                continue
+            if fact.id in reg.facts:
+                first = reg.facts[fact.id]
+                reg.problems.append(Problem(fact.path, fact.lines.get("id", fact.line),
+                                            f"duplicate fact id {fact.id!r} (first defined at "
+                                            f"{first.path}:{first.line})", Check.DUPLICATE))
+                continue
+            reg.facts[fact.id] = fact
+    for fact in reg.facts.values():
+        for key in fact.sources:
+            if key not in reg.sources and key not in reg.bad_sources:
+                reg.problems.append(Problem(fact.path, fact.lines.get("sources", fact.line),
+                                            f"fact {fact.id!r} cites unknown source {key!r}: "
+                                            "add it to the .bib file or fix the key",
+                                            Check.SOURCE))
+    return reg
+
+
+def stale_problems(reg: Registry, today: dt.date) -> list[Problem]:
+    out = []
+    for fact in reg.facts.values():
+        if fact.is_stale(today):
+            out.append(Problem(fact.path, fact.lines.get("review_by", fact.line),
+                               f"fact {fact.id!r} is past its review date "
+                               f"({fact.review_by}, today is {today}): re-check the source, "
+                               "then update value, as_of and review_by", Check.STALE))
+    return out
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,76 @@
+"""Checks of page sources before they are parsed: encoding and unclosed fences.
+
+- ``encoding``: a page that is not UTF-8 is reported at the line of its first bad byte and
+  left out of the build (which then fails under ``-W``) instead of crashing Sphinx;
+- ``fence``: a MyST code or directive fence (```` ``` ````, ``~~~`` or ``:::``) opened and
+  never closed would swallow the rest of the page silently; it is reported at its
+  opening line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.matching import Matcher
+
+from .problems import Check, Problem
+from .yamlnodes import read_text
+
+logger = logging.getLogger(__name__)
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})(.*)$")
+
+
+def unclosed_fences(text: str) -> list[tuple[int, str]]:
+    """(line, fence) of every fence still open at the end of the text, CommonMark-style."""
+    stack: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        m = FENCE.match(line)
+        if not m:
+            continue
+        marks, rest = m.group(1), m.group(2).strip()
+        if stack:
+            open_marks = stack[-1][1]
+            if marks[0] == open_marks[0] and len(marks) >= len(open_marks) and not rest:
+                stack.pop()
+                continue
+            if open_marks[0] == "`" or open_marks[0] == "~":
+                if marks[0] != ":" or not rest:
+                    continue  # inside a code fence only its own closing line counts
+        if marks[0] == "`" and "`" in rest:
+            continue  # an inline code span, not a fence
+        stack.append((number, marks))
+    return stack
+
+
+def check_encodings(app: Sphinx) -> None:
+    """Report pages that are not UTF-8, and leave them out so the build goes on."""
+    exclude = Matcher(list(app.config.exclude_patterns) + ["_build/**", ".*/**"])
+    suffixes = tuple(app.config.source_suffix)
+    src = Path(app.srcdir)
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src).as_posix()
+        if not path.is_file() or not rel.endswith(suffixes) or exclude(rel):
+            continue
+        problems: list[Problem] = []
+        if read_text(path, str(path), problems) is None:
+            for prob in problems:
+                logger.warning(prob.message, location=prob.location, type="handbook",
+                               subtype=prob.check.value if isinstance(prob.check, Check)
+                               else prob.check)
+            # a new list: the default value is shared by every app in the process
+            app.config.exclude_patterns = [*app.config.exclude_patterns, rel]
+
+
+def check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
+    for line, marks in unclosed_fences(source[0]):
+        logger.warning(f"fence {marks} opened here is never closed: add a closing {marks} "
+                       "line (the rest of the page would be swallowed)",
+                       location=(docname, line), type="handbook", subtype=Check.FENCE.value)
+
+
+def setup_sources(app: Sphinx) -> None:
+    app.connect("builder-inited", check_encodings)
+    app.connect("source-read", check_fences)

@@ -1,0 +1,112 @@
+"""Read YAML data files keeping the line of every record and field.
+
+PyYAML's composer gives each node a start mark; we walk the node tree ourselves so that
+a schema problem can name the exact line of the field at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import Check, Problem
+
+
+@dataclass
+class Record:
+    """One mapping of a YAML list: its fields, and the line of each field."""
+
+    path: str
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+def read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
+    """Read a file as UTF-8, or report the line of the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(display, line, f"not valid UTF-8 (byte {data[exc.start]:#04x}): "
+                    "save the file as UTF-8", Check.ENCODING)
+        )
+        return None
+
+
+def _construct(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # an impossible date such as 2024-13-45: keep the text
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        raise
+    finally:
+        loader.dispose()
+
+
+def load_records(path: Path, display: str, problems: list[Problem]) -> list[Record]:
+    """Load a YAML file holding a list of mappings.
+
+    Problems (bad YAML, a top level that is not a list, an item that is not a mapping,
+    a key given twice) are appended to ``problems``; the records that could be read are
+    returned, so one bad record does not hide the others.
+    """
+    text = read_text(path, display, problems)
+    if text is None:
+        return []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "syntax error"
+        problems.append(Problem(display, line, f"malformed YAML: {what}", Check.YAML))
+        return []
+    except yaml.YAMLError as exc:  # pragma: no cover - composer errors are all marked
+        problems.append(Problem(display, 1, f"malformed YAML: {exc}", Check.YAML))
+        return []
+    if root is None:
+        return []
+    if not isinstance(root, yaml.SequenceNode):
+        problems.append(
+            Problem(display, root.start_mark.line + 1,
+                    "expected a YAML list of records (items starting with '- ')", Check.SCHEMA)
+        )
+        return []
+    records = []
+    for item in root.value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(Problem(display, line, "expected a mapping of fields (key: value)",
+                                    Check.SCHEMA))
+            continue
+        rec = Record(display, line)
+        for key_node, value_node in item.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(display, key_line, "field names must be plain words",
+                                        Check.SCHEMA))
+                continue
+            key = str(key_node.value)
+            if key in rec.values:
+                problems.append(Problem(display, key_line, f"field {key!r} given twice",
+                                        Check.DUPLICATE))
+                continue
+            try:
+                rec.values[key] = _construct(value_node)
+            except yaml.YAMLError as exc:
+                problems.append(Problem(display, key_line, f"field {key!r}: {exc}", Check.YAML))
+                continue
+            rec.lines[key] = key_line
+        records.append(rec)
+    return records

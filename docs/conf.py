@@ -1,0 +1,124 @@
+"""Sphinx configuration of the handbook on the US military presence in Iraq."""
+
+from __future__ import annotations
+
+import os
+import time
+
+project = "US Forces in Iraq: A Reference Handbook"
+author = "The Iraq Handbook contributors"
+# One date for the whole build: SOURCE_DATE_EPOCH when set (reproducible builds), else now.
+_build_time = time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))
+copyright = f"{_build_time.tm_year}, {author}"
+today = time.strftime("%d %B %Y", _build_time)
+language = "en"
+
+extensions = [
+    "myst_parser",
+    "sphinxcontrib.bibtex",
+    "handbook_tools",
+]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_data/**"]
+templates_path = ["_templates"]
+nitpicky = True
+
+# --- MyST ---------------------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_fence_as_directive = ["mermaid"]  # ```mermaid fences are diagrams too
+myst_heading_anchors = 3
+
+# --- Sources (sphinxcontrib-bibtex) -------------------------------------------------
+bibtex_bibfiles = ["_data/sources.bib"]
+bibtex_default_style = "plain"  # numbered [n] citations, listed alphabetically
+
+# --- Facts and freshness (handbook_tools) -------------------------------------------
+handbook_data_dir = "_data"
+# The date against which facts are fresh or stale. Empty: HANDBOOK_TODAY from the
+# environment, else the SOURCE_DATE_EPOCH date, else the day of the build.
+handbook_today = ""
+handbook_cache_dir = "../build/.cache"
+# Capitalised words that are not acronyms needing a glossary entry; each with its reason.
+handbook_acronym_allowlist = [
+    "US",  # the United States: the subject of the book, used on every page
+    "UK",  # the United Kingdom, named only as a coalition member
+    "PDF",  # the file format of the downloadable book
+    "HTML",  # the file format of the web edition
+    "II",  # Roman numeral in proper names ("World War II", "Union III")
+    "III",  # Roman numeral in proper names ("Union III")
+    "CNN", "BBC", "AP", "NBC", "CBS", "ABC", "NPR", "PBS",  # news outlets cited by name
+]
+
+# --- HTML ---------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = "US Forces in Iraq"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_last_updated_fmt = "%d %B %Y"
+html_copy_source = True
+html_show_sourcelink = True
+_repository = os.environ.get("HANDBOOK_REPOSITORY_URL", "")
+html_theme_options = {
+    "path_to_docs": "docs",
+    "repository_branch": "main",
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+    "navigation_with_keys": False,
+}
+if _repository:  # the forge is not decided yet: buttons appear once its URL is set
+    html_theme_options.update(
+        repository_url=_repository,
+        use_repository_button=True,
+        use_edit_page_button=True,
+        use_issues_button=True,
+    )
+html_sidebars = {
+    "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
+           "pdf-link.html"],
+}
+html_context = {"pdf_name": "handbook.pdf"}
+
+# --- LaTeX / PDF --------------------------------------------------------------------
+latex_engine = "xelatex"
+latex_use_xindy = False
+latex_documents = [("index", "handbook.tex", project, author, "manual")]
+latex_show_urls = "no"
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    "fontpkg": r"""
+\setmainfont{FreeSerif}
+\setsansfont{FreeSans}
+\setmonofont{FreeMono}
+""",
+    "preamble": r"""
+\hypersetup{pdftitle={US Forces in Iraq: A Reference Handbook},
+  pdfauthor={The Iraq Handbook contributors},
+  pdfsubject={The US military presence in Iraq, 2003 to today},
+  pdfkeywords={Iraq, United States, Operation Inherent Resolve, ISIS, coalition}}
+\setcounter{tocdepth}{1}
+""",
+    "printindex": "",
+}
+latex_domain_indices = False
+
+# --- EPUB ---------------------------------------------------------------------------
+epub_show_urls = "no"
+
+# --- Link check (make linkcheck) ----------------------------------------------------
+linkcheck_timeout = 10
+linkcheck_retries = 2
+linkcheck_rate_limit_timeout = 60.0
+linkcheck_workers = 4
+linkcheck_report_timeouts_as_broken = False
+linkcheck_allowed_redirects = {
+    # plain-http addresses that now redirect to https are fine
+    r"http://.*": r"https://.*",
+    # government sites move pages under new paths on the same domain
+    r"https://www\.defense\.gov/.*": r"https://www\.defense\.gov/.*",
+    r"https://www\.state\.gov/.*": r"https://www\.state\.gov/.*",
+}
+linkcheck_ignore: list[str] = [
+    r"^http://127\.0\.0\.1",  # local test servers only
+]

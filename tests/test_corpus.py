@@ -72,3 +72,19 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
     assert "about 2,500" in html and "(as of September 2024)" in html
     assert 'href="register.html#fact-troops-2024"' in html
     assert '<div class="hb-diagram" role="img"' in html
+
+
+@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term"])
+def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """-j 2 gives the same warnings as a serial build; touching pages and rebuilding gives
+    no duplicated or lost records."""
+    expected = make_case(case, tmp_path / "p", monkeypatch)
+    built = build_project(tmp_path / "p", "html", parallel=2)
+    monkeypatch.chdir(tmp_path / "p")
+    assert sorted({str(p) for p in parse_warnings(built.warnings)}) == expected
+    assert len(parse_warnings(built.warnings)) == len(expected)  # nothing twice
+    for page in ("index.md", "glossary.md", "register.md"):
+        (tmp_path / "p" / page).touch()
+    again = build_project(tmp_path / "p", "html", parallel=2, freshenv=False)
+    assert sorted(str(p) for p in parse_warnings(again.warnings)) == expected

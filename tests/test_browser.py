@@ -1,0 +1,282 @@
+"""Drive the built site (build/html) in the Debian Chromium through Playwright.
+
+Run with ``pytest -m browser tests/test_browser.py``. The tests skip when the site has not
+been built (``make html``); they never download a browser and never leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HTML = REPO / "build" / "html"
+AXE = REPO / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+if not (HTML / "index.html").is_file():
+    pytest.skip("build/html/index.html does not exist; run `make html` first",
+                allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+# Every page of the site, except the theme's template fragments under _static.
+PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+               if not p.relative_to(HTML).as_posix().startswith("_static/"))
+
+DIAGRAM_PAGES = ["history/index.html", "future/scenarios.html", "posture/troops.html"]
+AXE_PAGES = ["index.html", "takeaways.html", "history/index.html", "posture/troops.html",
+             "reference/glossary.html", "reference/facts.html"]
+
+# axe rules allowed to report serious/critical violations, each because of the theme
+# (sphinx-book-theme / pydata-sphinx-theme markup), not because of the handbook's content.
+AXE_ALLOWED: dict[str, str] = {
+    # pydata-sphinx-theme's search-button-field.html: the button's aria-label is "Search" but
+    # its visible text is "Search Ctrl+K" (the keyboard-shortcut hint), so axe sees a mismatch.
+    "label-content-name-mismatch": "theme search button: aria-label omits the Ctrl+K hint",
+    # sphinx-book-theme's sidebar navigation: each <details><summary> holds only an icon-font
+    # chevron (role="presentation"), so the expand/collapse toggle has no accessible name.
+    "summary-name": "theme sidebar toggles: <summary> contains only a chevron icon",
+}
+
+
+def _mode_script(mode: str) -> str:
+    """Store the reader's choice the way pydata-sphinx-theme's theme switcher does."""
+    return (f"try {{ localStorage.setItem('mode', '{mode}');"
+            f" localStorage.setItem('theme', '{mode}'); }} catch (e) {{}}")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _context(browser, mode: str = "light", **kwargs):
+    ctx = browser.new_context(color_scheme=mode, **kwargs)
+    ctx.add_init_script(_mode_script(mode))
+    return ctx
+
+
+@pytest.fixture
+def light_page(browser) -> Iterator[object]:
+    ctx = _context(browser, "light")
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
+def _local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.scheme in ("http", "https") and parts.hostname == "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------- 1. every page
+
+
+def _favicon_404(msg) -> bool:
+    """The site sets no favicon, so Chromium's automatic /favicon.ico request 404s."""
+    return msg.location.get("url", "").endswith("/favicon.ico")
+
+
+@pytest.mark.xfail(reason="known bug: on a first visit sphinx-book-theme logs 'Got invalid "
+                   "theme mode: . Resetting to auto.' (no stored mode); not fixed yet",
+                   strict=False)
+def test_every_page_loads_cleanly_and_offline(browser, server):
+    # A fresh profile, as a first-time reader has: no theme choice in localStorage.
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    current = {"page": ""}
+    page.on("console", lambda m: errors.append(f"{current['page']}: console {m.type}: {m.text}")
+            if m.type == "error" and not _favicon_404(m) else None)
+    page.on("pageerror", lambda e: errors.append(f"{current['page']}: pageerror: {e}"))
+    page.on("request", lambda r: requests.append(f"{current['page']} -> {r.url}"))
+    page.on("requestfailed", lambda r: errors.append(
+        f"{current['page']}: request failed {r.url}: {r.failure}")
+        if not r.url.endswith("/favicon.ico") else None)
+    try:
+        assert len(PAGES) > 20, PAGES
+        for rel in PAGES:
+            current["page"] = rel
+            resp = page.goto(server + rel, wait_until="load")
+            assert resp is not None and resp.status == 200, rel
+            page.wait_for_load_state("networkidle")
+    finally:
+        ctx.close()
+    outside = [r for r in requests if not _local(r.split(" -> ", 1)[1])]
+    problems = []
+    if outside:
+        problems.append("requests left 127.0.0.1:\n  " + "\n  ".join(outside))
+    if errors:
+        problems.append("console/page errors:\n  " + "\n  ".join(errors))
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------- 2. diagrams
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_diagrams_have_size(browser, server, mode):
+    ctx = _context(browser, mode, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    try:
+        for rel in DIAGRAM_PAGES:
+            page.goto(server + rel, wait_until="load")
+            assert page.evaluate("document.documentElement.dataset.theme") == mode, rel
+            diagrams = page.locator(".hb-diagram")
+            assert diagrams.count() >= 1, rel
+            for i in range(diagrams.count()):
+                d = diagrams.nth(i)
+                d.scroll_into_view_if_needed()
+                box = d.bounding_box()
+                assert box and box["width"] > 50 and box["height"] > 50, (rel, mode, box)
+                shown = d.locator(f".only-{mode} svg").first
+                hidden = d.locator(f".only-{'light' if mode == 'dark' else 'dark'} svg").first
+                sbox = shown.bounding_box()
+                assert sbox and sbox["width"] > 50 and sbox["height"] > 50, (rel, mode, sbox)
+                assert hidden.bounding_box() is None, (rel, mode, "other theme's svg visible")
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------------------- 3. search
+
+
+def test_search_finds_results(light_page, server):
+    light_page.goto(server + "search.html?q=Inherent+Resolve", wait_until="load")
+    links = light_page.locator("#search-results ul.search li a")
+    links.first.wait_for(state="attached", timeout=15_000)
+    assert links.count() >= 1
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert any("inherent-resolve" in (h or "") for h in hrefs), hrefs
+
+
+# ---------------------------------------------------------------------------- 4. cross-links
+
+
+def _target_exists(page, href_abs: str) -> tuple[str, bool]:
+    url, _, frag = href_abs.partition("#")
+    assert frag, href_abs
+    page.goto(url, wait_until="load")
+    return frag, page.evaluate("id => document.getElementById(id) !== null", frag)
+
+
+def test_term_and_fact_links_resolve(light_page, server):
+    page = light_page
+    page.goto(server + "takeaways.html", wait_until="load")
+    term = page.locator("a.reference[class*='std-term'], a[href*='glossary.html#term-']").first
+    term_href = term.evaluate("a => a.href")
+    assert "glossary.html#term-" in term_href, term_href
+    fact_href = page.locator("span.hb-fact a").first.evaluate("a => a.href")
+    assert "reference/facts.html#" in fact_href, fact_href
+
+    frag, ok = _target_exists(page, term_href)
+    assert ok, f"glossary has no id {frag!r}"
+    frag, ok = _target_exists(page, fact_href)
+    assert ok, f"fact register has no id {frag!r}"
+
+
+# ---------------------------------------------------------------------------- 5. phone
+
+
+def test_phone_has_no_horizontal_scroll(browser, server):
+    ctx = _context(browser, "light", viewport={"width": 390, "height": 844},
+                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    try:
+        page.goto(server + "history/invasion.html", wait_until="load")
+        sw, iw = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]")
+        assert sw <= iw + 1, f"scrollWidth {sw} > innerWidth {iw}"
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------------------- 6. axe
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (tools/node_modules)")
+@pytest.mark.parametrize("mode", ["light", pytest.param("dark", marks=pytest.mark.xfail(
+    reason="known bug: dark mission-diagram edge labels have 4.43:1 contrast (axe "
+           "color-contrast); needs darker label colours in the dark Mermaid theme",
+    strict=False))])
+def test_axe_no_serious_violations(browser, server, mode):
+    ctx = _context(browser, mode, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    found: list[str] = []
+    failures: list[str] = []
+    try:
+        for rel in AXE_PAGES:
+            page.goto(server + rel, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate(
+                "() => axe.run(document, {resultTypes: ['violations']})")
+            for v in result["violations"]:
+                targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
+                line = (f"[{mode}] {rel}: {v['id']} ({v['impact']}) x{len(v['nodes'])}"
+                        f" e.g. {targets}")
+                found.append(line)
+                if v["impact"] in ("serious", "critical") and v["id"] not in AXE_ALLOWED:
+                    failures.append(line)
+    finally:
+        ctx.close()
+    print("\naxe violations found:\n" + ("\n".join(found) or "(none)"))
+    assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------------------- 7. PDF
+
+
+@pytest.mark.skipif(not (HTML / "handbook.pdf").is_file(),
+                    reason="build/html/handbook.pdf does not exist; run `make`")
+def test_pdf_link_serves_pdf(light_page, server):
+    page = light_page
+    page.goto(server + "history/index.html", wait_until="load")
+    link = page.locator(".hb-pdf-link a, a[download]").first
+    href = link.evaluate("a => a.href")
+    assert href.endswith("/handbook.pdf"), href
+    resp = page.request.get(href)
+    assert resp.status == 200, (href, resp.status)
+    assert resp.headers.get("content-type", "").startswith("application/pdf"), resp.headers
+    assert resp.body()[:5] == b"%PDF-"

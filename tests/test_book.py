@@ -22,25 +22,26 @@ PARTS = ["Key takeaways", "History, 2003–2021", "Force posture and mission tod
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
-    return env
+    return dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
+
+
+def _sphinx(builder: str, out: Path) -> subprocess.CompletedProcess:
+    """The strict build of the Makefile, into ``out`` with its own doctrees."""
+    return subprocess.run([*SPHINX, "-b", builder, "-n", "-W", "--keep-going", "-q",
+                           "-d", str(out.parent / "doctrees"), "docs", str(out)],
+                          cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("book") / "html"
-    proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
-                           "-d", str(out.parent / "doctrees"), "docs", str(out)],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
-    return out, proc
+    return out, _sphinx("html", out)
 
 
 @pytest.fixture(scope="module")
 def pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("book") / "latex"
-    proc = subprocess.run([*SPHINX, "-b", "latex", "-n", "-W", "--keep-going", "-q",
-                           "-d", str(out.parent / "doctrees"), "docs", str(out)],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+    proc = _sphinx("latex", out)
     if proc.returncode == 0:
         proc = subprocess.run(["make", "-C", str(out), "all-pdf",
                                "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error -quiet"],

@@ -21,7 +21,7 @@ from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
 
 from .facts import get_registry
-from .mermaid import cache_dir
+from .mermaid import cache_dir, include_pdf, themed_svgs
 from .problems import Check
 from .registry import Fact
 
@@ -117,34 +117,16 @@ class TroopChartDirective(SphinxDirective):
         return [node, *self.parse_text_to_nodes("\n".join(lines))]
 
 
-def _svg(path: str, variant: str) -> str:
-    text = Path(path).read_text(encoding="utf-8")
-    svg = text[text.find("<svg"):]
-    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
-
-
 def html_visit(self: HTML5Translator, node: troop_chart) -> None:
     files = node["files"]
-    self.body.append(
-        f'<div{_id(node)} class="hb-diagram hb-chart" role="img" aria-label="{self.attval(node["alt"])}">'
-        f'<div class="only-light">{_svg(files["light"], "light")}</div>'
-        f'<div class="only-dark">{_svg(files["dark"], "dark")}</div></div>\n')
+    themed_svgs(self, node, "hb-diagram hb-chart", node["alt"], Path(files["light"]),
+                Path(files["dark"]))
     raise nodes.SkipNode
 
 
-def _id(node: nodes.Element) -> str:
-    """The node's first id (a label placed before the directive) as an HTML attribute."""
-    return f' id="{node["ids"][0]}"' if node.get("ids") else ""
-
-
 def latex_visit(self: LaTeXTranslator, node: troop_chart) -> None:
-    import shutil
-
-    self.body.append(self.hypertarget_to(node))
-    name = f"chart-{node['digest']}.pdf"
-    shutil.copyfile(node["files"]["print"], Path(self.builder.outdir, name))
-    self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[width=\\linewidth]"
-                     f"{{{name}}}\\end{{center}}\n")
+    include_pdf(self, node, Path(node["files"]["print"]), f"chart-{node['digest']}.pdf",
+                "width=\\linewidth")
     raise nodes.SkipNode
 
 

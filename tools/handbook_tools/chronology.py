@@ -13,7 +13,6 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from .facts import get_registry
-from .registry import AsOf
 
 
 def _cell(text: str) -> str:
@@ -39,7 +38,7 @@ class ChronologyDirective(SphinxDirective):
                  ":class: hb-chronology hb-no-check", "",
                  "* - Date", "  - Event", "  - Fact and source"]
         for fact in facts:
-            date = AsOf.long(fact.as_of)
+            date = fact.as_of.long()
             lines += [f"* - {date}", f"  - {_cell(fact.chronology or '')}",
                       f"  - {{fact:value}}`{fact.id}`"]
         lines.append(":::")

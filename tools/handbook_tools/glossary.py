@@ -125,15 +125,10 @@ def _warn(env: BuildEnvironment, docname: str, line: int, msg: str, check: Check
     logger.warning(msg, location=(docname, line), type="handbook", subtype=check.value)
 
 
-def check_page(app: Sphinx, env: BuildEnvironment, docname: str, gloss: Glossary,
-               glossary_docs: set[str]) -> None:
+def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_docs: set[str],
+               allow: set[str], held: dict[float, str]) -> None:
+    """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id."""
     tree = env.get_doctree(docname)
-    allow = set(app.config.handbook_acronym_allowlist)
-    reg = get_registry(app)
-    held = {}
-    for fact in reg.facts.values():
-        if fact.number is not None:
-            held.setdefault(float(fact.number), fact.id)
     linked: set[int] = set()
     reported: set[str] = set()
     is_glossary = docname in glossary_docs
@@ -204,9 +199,14 @@ def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
         return
     gloss = collect_glossary(env)
     glossary_docs = {e.docname for e in gloss.entries}
+    allow = set(app.config.handbook_acronym_allowlist)
+    held: dict[float, str] = {}
+    for fact in get_registry(app).facts.values():
+        if fact.number is not None:
+            held.setdefault(float(fact.number), fact.id)
     for docname in sorted(env.found_docs):
         if docname in env.all_docs:
-            check_page(app, env, docname, gloss, glossary_docs)
+            check_page(env, docname, gloss, glossary_docs, allow, held)
     if not app.config.handbook_check_unused_terms:
         return
     for entry in gloss.entries:

@@ -128,7 +128,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     diagrams = collect(env)
     errors: dict[str, str] = app._handbook_mermaid_errors  # type: ignore[attr-defined]
     jobs: list[dict[str, Any]] = []
-    owners: dict[str, Diagram] = {}
+    by_digest: dict[str, list[Diagram]] = {}
     for diagram in diagrams:
         if not diagram.alt:
             logger.warning("diagram has no text alternative: add an ':alt:' option that "
@@ -136,7 +136,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
                                                                     diagram.line),
                            type="handbook", subtype=Check.MERMAID.value)
         digest = diagram_hash(diagram.code)
-        owners.setdefault(digest, diagram)
+        by_digest.setdefault(digest, []).append(diagram)
         for name, ext, theme in variants:
             out = variant_path(app, digest, name, ext)
             if out.is_file() or any(j["out"] == str(out) for j in jobs):
@@ -152,7 +152,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     logger.info(f"rendering {len(jobs)} diagram variant(s) in one browser session")
     results = run_batch(app, jobs)
     if isinstance(results, str):
-        first = owners[jobs[0]["digest"]]
+        first = by_digest[jobs[0]["digest"]][0]
         logger.warning(results, location=(first.docname, first.line), type="handbook",
                        subtype=Check.MERMAID.value)
         for job in jobs:
@@ -165,11 +165,10 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
         elif job["digest"] not in errors:
             errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
     for digest, message in errors.items():
-        for diagram in diagrams:
-            if diagram_hash(diagram.code) == digest:
-                logger.warning(f"Mermaid cannot render this diagram: {message}",
-                               location=(diagram.docname, diagram.line), type="handbook",
-                               subtype=Check.MERMAID.value)
+        for diagram in by_digest.get(digest, []):
+            logger.warning(f"Mermaid cannot render this diagram: {message}",
+                           location=(diagram.docname, diagram.line), type="handbook",
+                           subtype=Check.MERMAID.value)
 
 
 def _svg_markup(path: Path) -> str:
@@ -179,6 +178,27 @@ def _svg_markup(path: Path) -> str:
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
+def themed_svgs(self: HTML5Translator, node: nodes.Element, classes: str, alt: str,
+                light: Path, dark: Path) -> None:
+    """Light and dark SVGs inline, switched by the theme's mode, as one image with ``alt``.
+
+    The node's first id (a label placed before the directive) becomes the element's id."""
+    ident = f' id="{node["ids"][0]}"' if node.get("ids") else ""
+    self.body.append(
+        f'<div{ident} class="{classes}" role="img" aria-label="{self.attval(alt)}">'
+        f'<div class="only-light">{_svg_markup(light)}</div>'
+        f'<div class="only-dark">{_svg_markup(dark)}</div></div>\n')
+
+
+def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
+                size: str) -> None:
+    """Copy a vector PDF into the LaTeX output and include it, centred, as the node."""
+    self.body.append(self.hypertarget_to(node))
+    shutil.copyfile(source, Path(self.builder.outdir, name))
+    self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[{size}]{{{name}}}"
+                     "\\end{center}\n")
+
+
 def html_visit(self: HTML5Translator, node: mermaid) -> None:
     app = self.builder.app
     digest = diagram_hash(node["code"])
@@ -186,31 +206,21 @@ def html_visit(self: HTML5Translator, node: mermaid) -> None:
     light = variant_path(app, digest, "light", "svg")
     dark = variant_path(app, digest, "dark", "svg")
     if light.is_file() and dark.is_file():
-        self.body.append(
-            f'<div{_id(node)} class="hb-diagram" role="img" aria-label="{self.attval(alt)}">'
-            f'<div class="only-light">{_svg_markup(light)}</div>'
-            f'<div class="only-dark">{_svg_markup(dark)}</div></div>\n')
+        themed_svgs(self, node, "hb-diagram", alt, light, dark)
     else:
         self.body.append(f'<pre class="hb-diagram-failed">{self.encode(node["code"])}</pre>\n')
     raise nodes.SkipNode
-
-
-def _id(node: nodes.Element) -> str:
-    """The node's first id (a label placed before the directive) as an HTML attribute."""
-    return f' id="{node["ids"][0]}"' if node.get("ids") else ""
 
 
 def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
     app = self.builder.app
     digest = diagram_hash(node["code"])
     pdf = variant_path(app, digest, "print", "pdf")
-    self.body.append(self.hypertarget_to(node))
     if pdf.is_file():
-        name = f"mermaid-{digest}.pdf"
-        shutil.copyfile(pdf, Path(self.builder.outdir, name))
-        self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[width=\\linewidth,"
-                         f"height=0.45\\textheight,keepaspectratio]{{{name}}}\\end{{center}}\n")
+        include_pdf(self, node, pdf, f"mermaid-{digest}.pdf",
+                    "width=\\linewidth,height=0.45\\textheight,keepaspectratio")
     else:
+        self.body.append(self.hypertarget_to(node))
         self.body.append("\n\\begin{sphinxVerbatim}\n" + node["code"] + "\n\\end{sphinxVerbatim}\n")
     raise nodes.SkipNode
 

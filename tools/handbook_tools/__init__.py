@@ -19,8 +19,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .chronology import setup_chronology
     from .facts import setup_facts
     from .glossary import setup_glossary
-    from .mermaid import TOOLS_DIR, setup_mermaid
     from .links import setup_links
+    from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
     from .sources import setup_sources
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Check(str, Enum):
+class Check(StrEnum):
     """The kinds of problem, one per check; the Sphinx warning subtype is the value.
 
     ``suppress_warnings = ["handbook.stale"]`` silences one kind in a build.

@@ -66,7 +66,8 @@ def walk(node: nodes.Node, in_title: bool = False) -> Iterator[nodes.Node | Chun
     if isinstance(node, nodes.Text):
         yield Chunk(node, line_of(node), in_title)
         return
-    title = in_title or isinstance(node, nodes.title | nodes.subtitle | nodes.caption | nodes.rubric)
+    title = in_title or isinstance(node, nodes.title | nodes.subtitle | nodes.caption
+                                   | nodes.rubric)
     for child in node.children:
         yield from walk(child, title)
 

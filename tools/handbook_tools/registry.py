@@ -256,10 +256,8 @@ def _bib_fields(body: str) -> dict[str, str]:
                 if depth == 0:
                     break
                 depth -= 1
-            elif (ch == "," and depth == 0 and not quote) or (ch == '"' and quote and depth == 0):
-                break
-            elif ch == "\n" and depth == 0 and not quote:
-                break
+            elif depth == 0 and (ch == '"' if quote else ch in ",\n"):
+                break  # the end of the value: its closing quote, or a comma or line end
             if ch not in "{}":
                 out.append(ch)
             pos += 1

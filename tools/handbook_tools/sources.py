@@ -36,9 +36,8 @@ def unclosed_fences(text: str) -> list[tuple[int, str]]:
             if marks[0] == open_marks[0] and len(marks) >= len(open_marks) and not rest:
                 stack.pop()
                 continue
-            if open_marks[0] == "`" or open_marks[0] == "~":
-                if marks[0] != ":" or not rest:
-                    continue  # inside a code fence only its own closing line counts
+            if open_marks[0] in "`~" and (marks[0] != ":" or not rest):
+                continue  # inside a code fence only its own closing line counts
         if marks[0] == "`" and "`" in rest:
             continue  # an inline code span, not a fence
         stack.append((number, marks))

@@ -20,7 +20,7 @@ DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fon
 DEB_TEST    := poppler-utils default-jre-headless
 
 .DEFAULT_GOAL := all
-.PHONY: help all setup html pdf epub serve check linkcheck test test-fast bench lint clean
+.PHONY: help all setup html pdf epub serve check linkcheck test test-fast lint clean
 
 help: ## show this help
 	@echo "Usage: make [target]   (first use installs what the target needs)"
@@ -81,7 +81,7 @@ serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000, rebuilt on every 
 	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 -d $(BUILD)/doctrees/serve \
 	  $(DOCS) $(BUILD)/serve
 
-check: $(BIN)/.installed ## check facts, sources and data files without a build
+check: $(BIN)/.installed .deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
 	$(BIN)/python -m handbook_tools check $(DOCS)
 
 linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); report in build/linkcheck
@@ -97,9 +97,6 @@ test: setup all ## build the handbook, then run the whole test suite (browser te
 
 test-fast: $(BIN)/.installed ## tests that need no browser, TeX or full build
 	$(BIN)/pytest -m "not slow and not browser"
-
-bench: setup ## benchmark builds and page weight; table also in build/bench.json
-	$(BIN)/python tools/bench.py
 
 clean: ## remove build output (keeps the virtual environment and node packages)
 	rm -rf $(BUILD)

@@ -18,6 +18,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .chart import setup_chart
     from .chronology import setup_chronology
     from .facts import setup_facts
+    from .freshness import setup_freshness
     from .glossary import setup_glossary
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
@@ -35,6 +36,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
     app.add_config_value("handbook_pdf_name", "", "html", str)
     setup_facts(app)
+    setup_freshness(app)
     setup_glossary(app)
     setup_mermaid(app)
     setup_chronology(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -44,7 +45,7 @@ def _draw(points: list[Fact], variant: str, out: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     colours = THEMES["light" if variant == "print" else variant]
-    rc = {"svg.fonttype": "none", "svg.hashsalt": f"hb-chart-{variant}",
+    rc: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": f"hb-chart-{variant}",
           "pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 10,
           "axes.edgecolor": colours["fg"], "axes.labelcolor": colours["fg"],
           "xtick.color": colours["fg"], "ytick.color": colours["fg"],
@@ -53,8 +54,9 @@ def _draw(points: list[Fact], variant: str, out: Path, title: str) -> None:
         fig, ax = plt.subplots(figsize=(8, 4))
         xs = [p.as_of.first_day for p in points]
         ys = [float(p.number or 0) for p in points]
-        ax.plot(xs, ys, marker="o", color=colours["line"], linewidth=1.8, markersize=4,
-                drawstyle="default")
+        # matplotlib converts dates through its units registry; its stubs want numbers
+        ax.plot(xs, ys, marker="o", color=colours["line"], linewidth=1.8,  # type: ignore[arg-type]
+                markersize=4, drawstyle="default")
         ax.set_yscale("symlog", linthresh=1000)
         ax.set_ylabel("US troops in Iraq (log scale)")
         ax.grid(True, color=colours["grid"], linewidth=0.5)

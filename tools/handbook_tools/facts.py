@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 def warn(problem: Problem) -> None:
     """Emit a problem of a data file as a Sphinx warning naming its file and line."""
     logger.warning(problem.message, location=problem.location, type="handbook",
-                   subtype=problem.check.value)
+                   subtype=problem.kind)
 
 
 # --------------------------------------------------------------------------- state
@@ -68,7 +68,7 @@ class FactDomain(Domain):
 
     name = "fact"
     label = "Facts"
-    initial_data: dict[str, Any] = {
+    initial_data: ClassVar[dict[str, Any]] = {
         "uses": {},  # docname -> list of (fact id, line)
         "registers": {},  # docname -> True: documents holding the fact register
     }
@@ -109,7 +109,7 @@ class FactDomain(Domain):
                      ) -> nodes.reference | None:
         todoc = self.register_doc()
         if todoc is None:
-            return contnode  # type: ignore[return-value]  # no register: plain text
+            return contnode  # no register: plain text
         return make_refnode(builder, fromdocname, todoc, anchor(target), contnode,
                             f"Fact register: {target}")
 

@@ -111,7 +111,7 @@ def _norm(text: str) -> str:
 def _tokens(text: str, gloss: Glossary) -> list[str]:
     """Capitalised tokens; a hyphenated one that is not a glossary term is split
     ("US-Iraq" gives "US" and "Iraq"; "CJTF-OIR" stays whole)."""
-    out = []
+    out: list[str] = []
     for m in ACRONYM.finditer(text):
         token = m.group(1)
         if "-" in token and token not in gloss.by_term:

@@ -371,10 +371,10 @@ def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path 
                     reg.dropped.add(rec.values["id"])
                 continue
             if fact.id in reg.facts:
-                first = reg.facts[fact.id]
+                earlier = reg.facts[fact.id]
                 reg.problems.append(Problem(fact.path, fact.lines.get("id", fact.line),
                                             f"duplicate fact id {fact.id!r} (first defined at "
-                                            f"{first.path}:{first.line})", Check.DUPLICATE))
+                                            f"{earlier.path}:{earlier.line})", Check.DUPLICATE))
                 continue
             reg.facts[fact.id] = fact
     for fact in reg.facts.values():

@@ -77,7 +77,10 @@ html_sidebars = {
     "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
            "pdf-link.html"],
 }
-html_context = {"pdf_name": "handbook.pdf"}
+# default_mode: pydata-sphinx-theme's first-visit mode. Left unset, a reader with no stored
+# choice gets `data-mode=""` and the console error "Got invalid theme mode: . Resetting to
+# auto." on every first page; "auto" follows the system's light/dark preference.
+html_context = {"pdf_name": "handbook.pdf", "default_mode": "auto"}
 
 # --- LaTeX / PDF --------------------------------------------------------------------
 latex_engine = "xelatex"

@@ -234,10 +234,7 @@ def test_phone_has_no_horizontal_scroll(browser, server):
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (tools/node_modules)")
-@pytest.mark.parametrize("mode", ["light", pytest.param("dark", marks=pytest.mark.xfail(
-    reason="known bug: dark mission-diagram edge labels have 4.43:1 contrast (axe "
-           "color-contrast); needs darker label colours in the dark Mermaid theme",
-    strict=False))])
+@pytest.mark.parametrize("mode", ["light", "dark"])
 def test_axe_no_serious_violations(browser, server, mode):
     ctx = _context(browser, mode, viewport={"width": 1280, "height": 900})
     page = ctx.new_page()

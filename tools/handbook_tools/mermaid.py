@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -180,10 +181,35 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
                            subtype=Check.MERMAID.value)
 
 
+_LABEL_P = re.compile(r"<span(\s[^>]*)?>(<p>(?:(?!</?p>).)*</p>)</span>", re.S)
+
+
 def _svg_markup(path: Path) -> str:
+    """The SVG of ``path`` as valid inline HTML (the Nu validator passes it).
+
+    - ids get the file's prefix ``hb-<stem>-`` (references too), so the light and dark
+      copies of a chart on one page have no id in common (matplotlib's ``figure_1``...);
+    - matplotlib's RDF ``<metadata>`` goes: foreign namespaces are not allowed in HTML;
+    - the root's ARIA ``role`` goes: the SVG is ``aria-hidden``, the wrapper is the image;
+    - Mermaid's empty ``<rect/>`` gets its (SVG 2 default) zero size;
+    - Mermaid's label ``<span><p>`` becomes ``<div><p>``: a block inside an inline element
+      is not allowed, and an inline holding only a block renders as a block anyway.
+    """
     text = path.read_text(encoding="utf-8")
     start = text.find("<svg")
     svg = text[start:] if start >= 0 else text
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    head_end = svg.find(">")
+    svg = re.sub(r'\srole="[^"]*"', "", svg[:head_end], count=1) + svg[head_end:]
+    svg = svg.replace("<rect/>", '<rect width="0" height="0"/>')
+    svg = _LABEL_P.sub(r"<div\1>\2</div>", svg)
+    prefix = f"hb-{path.stem}"  # Mermaid's ids already start with it (its svgId)
+    own = sorted({i for i in re.findall(r'\sid="([^"]+)"', svg) if not i.startswith(prefix)},
+                 key=len, reverse=True)
+    if own:
+        alt = "|".join(re.escape(i) for i in own)
+        svg = re.sub(rf'(\sid="|href="#|url\(#)({alt})(?=[")])',
+                     lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 

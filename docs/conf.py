@@ -11,6 +11,9 @@ author = "The Iraq Handbook contributors"
 _build_time = time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))
 copyright = f"{_build_time.tm_year}, {author}"
 today = time.strftime("%d %B %Y", _build_time)
+# The edition is the build date. Only the EPUB shows it (EPUB3 requires a version); `release`
+# stays empty so the PDF title page shows no "Release" line.
+version = time.strftime("%Y.%m.%d", _build_time)
 language = "en"
 
 extensions = [

@@ -6,7 +6,9 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -245,3 +247,46 @@ def test_pdf_internal_links_land_inside_the_book(book) -> None:
     assert internal > 1000, internal
     assert broken == [], broken[:10]
     assert glossary_links >= 3, "the key takeaways link their terms to the glossary"
+
+
+# ---------------------------------------------------------------------------- the EPUB
+
+
+@pytest.fixture(scope="module")
+def epub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("book") / "epub"
+    return out, _sphinx("epub", out)
+
+
+def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
+    out, proc = epub
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+    [book] = out.glob("*.epub")
+    with zipfile.ZipFile(book) as z:
+        first = z.infolist()[0]
+        # the OCF rule: "mimetype" first, stored uncompressed, holding exactly this
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert z.read("mimetype") == b"application/epub+zip"
+        assert z.testzip() is None
+        names = z.namelist()
+        assert "META-INF/container.xml" in names
+        # every document parses as XML: e-readers reject malformed XHTML (inline SVG too)
+        for name in names:
+            if name.endswith((".xhtml", ".opf", ".ncx")):
+                ElementTree.fromstring(z.read(name))
+        opf = z.read("content.opf").decode("utf-8")
+        spine = re.findall(r'<itemref idref="([^"]+)"', opf)
+        hrefs = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
+        reading_order = [hrefs[i] for i in spine]
+        for chapter in ("takeaways.xhtml", "history/index.xhtml", "posture/troops.xhtml",
+                        "events/index.xhtml", "future/scenarios.xhtml",
+                        "reference/glossary.xhtml", "reference/facts.xhtml"):
+            assert chapter in reading_order, chapter
+        nav = z.read("nav.xhtml").decode("utf-8")
+        for part in PARTS:
+            assert part in nav, part
+        # one diagram per diagram: the light SVG only (no theme switch in e-readers)
+        history = z.read("history/index.xhtml").decode("utf-8")
+        assert history.count("<svg ") == 1 and "-light" in history
+        assert "Operation New Dawn" in history

@@ -217,8 +217,13 @@ def themed_svgs(self: HTML5Translator, node: nodes.Element, classes: str, alt: s
                 light: Path, dark: Path) -> None:
     """Light and dark SVGs inline, switched by the theme's mode, as one image with ``alt``.
 
-    The node's first id (a label placed before the directive) becomes the element's id."""
+    The node's first id (a label placed before the directive) becomes the element's id.
+    An EPUB gets the light SVG only: e-readers have no theme switch to hide the other one."""
     ident = f' id="{node["ids"][0]}"' if node.get("ids") else ""
+    if self.builder.name == "epub":
+        self.body.append(f'<div{ident} class="{classes}" role="img" '
+                         f'aria-label="{self.attval(alt)}">{_svg_markup(light)}</div>\n')
+        return
     self.body.append(
         f'<div{ident} class="{classes}" role="img" aria-label="{self.attval(alt)}">'
         f'<div class="only-light">{_svg_markup(light)}</div>'

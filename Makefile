@@ -20,7 +20,7 @@ DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fon
 DEB_TEST    := poppler-utils default-jre-headless
 
 .DEFAULT_GOAL := all
-.PHONY: help all setup html pdf epub serve check linkcheck test test-fast lint clean
+.PHONY: help all setup html pdf epub serve screenshots check linkcheck test test-fast lint clean
 
 help: ## show this help
 	@echo "Usage: make [target]   (first use installs what the target needs)"
@@ -80,6 +80,9 @@ epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub
 serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000, rebuilt on every save
 	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 -d $(BUILD)/doctrees/serve \
 	  $(DOCS) $(BUILD)/serve
+
+screenshots: html ## screenshots of home, mission diagram and troop chart (light, dark, phone) into build/screenshots
+	$(BIN)/python tools/screenshots.py $(BUILD)/screenshots
 
 check: $(BIN)/.installed .deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
 	$(BIN)/python -m handbook_tools check $(DOCS)

@@ -11,6 +11,9 @@ author = "The Iraq Handbook contributors"
 _build_time = time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))
 copyright = f"{_build_time.tm_year}, {author}"
 today = time.strftime("%d %B %Y", _build_time)
+# The edition is the build date. Only the EPUB shows it (EPUB3 requires a version); `release`
+# stays empty so the PDF title page shows no "Release" line.
+version = time.strftime("%Y.%m.%d", _build_time)
 language = "en"
 
 extensions = [
@@ -77,7 +80,10 @@ html_sidebars = {
     "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
            "pdf-link.html"],
 }
-html_context = {"pdf_name": "handbook.pdf"}
+# default_mode: pydata-sphinx-theme's first-visit mode. Left unset, a reader with no stored
+# choice gets `data-mode=""` and the console error "Got invalid theme mode: . Resetting to
+# auto." on every first page; "auto" follows the system's light/dark preference.
+html_context = {"pdf_name": "handbook.pdf", "default_mode": "auto"}
 
 # --- LaTeX / PDF --------------------------------------------------------------------
 latex_engine = "xelatex"

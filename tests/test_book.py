@@ -6,7 +6,9 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -75,7 +77,8 @@ def test_mission_diagram_is_inline_svg_with_text_alternative(html) -> None:
     out, _ = html
     page = (out / "history" / "index.html").read_text(encoding="utf-8")
     m = re.search(r'<div id="mission-transitions" class="hb-diagram" role="img" '
-                  r'aria-label="([^"]+)">(.*?)</div></div>', page, re.S)
+                  r'aria-label="([^"]+)">(<div class="only-light">.*?</svg></div>'
+                  r'<div class="only-dark">.*?</svg></div>)</div>', page, re.S)
     assert m, "mission diagram missing"
     assert "Operation Inherent Resolve" in m.group(1)
     assert m.group(2).count("<svg") == 2  # light and dark variants
@@ -121,3 +124,171 @@ def test_pdf_is_the_whole_book(pdf) -> None:
     from handbook_tools.cli import main
 
     assert main(["latexlog", str(path.with_suffix(".log"))]) == 0  # no undefined reference
+
+
+# ---------------------------------------------------------------------------- the PDF as a book
+# Read with pypdf: the outline (bookmarks), page labels, link annotations and metadata that
+# pdftotext does not show.
+
+CHAPTERS = ["Key takeaways", "History, 2003–2021", "Force posture and mission today",
+            "Recent events", "Future scenarios for the US military presence in Iraq",
+            "Reference"]
+#: sections of the Reference chapter a reader looks up, each with a line it must show
+REFERENCE = {"Glossary": "Advise, assist and enable", "Chronology": "20 March 2003",
+             "Fact register": "settled", "Sources": ""}
+
+
+@pytest.fixture(scope="module")
+def book(pdf):
+    pypdf = pytest.importorskip("pypdf")
+    path, proc = pdf
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return pypdf.PdfReader(path)
+
+
+def _outline(reader) -> list[tuple[str, int, list]]:
+    """The bookmarks as (title, page index, children)."""
+    out: list[tuple[str, int, list]] = []
+    for item in reader.outline:
+        if isinstance(item, list):
+            out[-1] = (out[-1][0], out[-1][1], item)
+        else:
+            out.append((item.title, reader.get_destination_page_number(item), []))
+    return out
+
+
+def _text(reader, first: int, last: int) -> str:
+    return "\n".join(reader.pages[i].extract_text() for i in range(first, last))
+
+
+def test_pdf_title_page_and_metadata(book, pdf) -> None:
+    meta = book.metadata
+    assert meta.title == "US Forces in Iraq: A Reference Handbook"
+    assert meta.author == "The Iraq Handbook contributors"
+    # the build date is SOURCE_DATE_EPOCH's (2025-11-25), in the metadata and on the title page
+    assert meta.creation_date.strftime("%Y-%m-%d") == "2025-11-25", meta.creation_date
+    title_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf[0]), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    assert " ".join(title_page.split()) == ("US Forces in Iraq: A Reference Handbook "
+                                            "The Iraq Handbook contributors 25 November 2025")
+
+
+def test_pdf_numbered_chapters_in_bookmarks_and_contents(book) -> None:
+    outline = _outline(book)
+    assert [t for t, _, _ in outline] == [*CHAPTERS, "Bibliography"]
+    labels = book.page_labels
+    # the contents: front-matter pages (roman numbers) listing "N Title page" per chapter
+    front = [i for i, label in enumerate(labels) if re.fullmatch(r"[ivx]+", label)]
+    assert front, labels[:10]
+    contents = _text(book, front[0], front[-1] + 1)
+    assert contents.lstrip().upper().startswith("CONTENTS")
+    for n, (title, page, _) in enumerate(outline, start=1):
+        number = "" if title == "Bibliography" else f"{n} "
+        m = re.search(rf"^{re.escape(number + title)} (\d+)$", contents, re.M)
+        assert m, f"contents has no line '{number}{title} <page>'"
+        # the page number printed in the contents is the page the bookmark opens
+        assert m.group(1) == labels[page], (title, m.group(1), labels[page])
+        if number:
+            heading = book.pages[page].extract_text()
+            assert heading.lstrip().upper().startswith("CHAPTER"), (title, heading[:80])
+    # the sections of a chapter are numbered too
+    assert re.search(r"^2\.1 The 2003 invasion and the occupation authority\b", contents, re.M)
+
+
+def test_pdf_reference_sections_have_bookmarks_and_content(book, pdf) -> None:
+    outline = _outline(book)
+    reference = next(children for title, _, children in outline if title == "Reference")
+    sections = [(item.title, book.get_destination_page_number(item))
+                for item in reference if not isinstance(item, list)]
+    titles = [t for t, _ in sections]
+    for name in REFERENCE:
+        assert name in titles, titles
+    for title, start in sections:  # each section shows its kind of entry on its first pages
+        if REFERENCE.get(title):
+            assert REFERENCE[title] in _text(book, start, start + 2), title
+    # the bibliography: numbered entries, as many as the citations [n] in the text use
+    bib_start = next(p for t, p, _ in outline if t == "Bibliography")
+    bib = _text(book, bib_start, len(book.pages))
+    entries = [int(n) for n in re.findall(r"^\[(\d+)\]", bib, re.M)]
+    assert len(entries) > 100 and entries == list(range(1, len(entries) + 1))
+    body = subprocess.run(["pdftotext", "-l", str(bib_start), str(pdf[0]), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    cited = {int(n) for group in re.findall(r"\[(\d+(?:, \d+)*)\]", body)
+             for n in group.split(", ")}
+    assert len(cited) > 100 and max(cited) <= len(entries)
+
+
+def test_pdf_internal_links_land_inside_the_book(book) -> None:
+    names = book.named_destinations
+    internal, broken = 0, []
+    glossary_links = 0
+    outline = _outline(book)
+    reference = next(children for title, _, children in outline if title == "Reference")
+    glossary = next(book.get_destination_page_number(i) for i in reference
+                    if not isinstance(i, list) and i.title == "Glossary")
+    takeaways_pages = range(outline[0][1], outline[1][1])
+    for index, page in enumerate(book.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            action = action.get_object() if action is not None else None
+            dest = annot.get("/Dest")
+            if action is not None and action.get("/S") == "/GoTo":
+                dest = action.get("/D")
+            if dest is None:
+                continue  # a URI link to a source
+            internal += 1
+            if str(dest) not in names:
+                broken.append((index, str(dest)))
+                continue
+            target = book.get_destination_page_number(names[str(dest)])
+            if index in takeaways_pages and glossary <= target < glossary + 5:
+                glossary_links += 1
+    assert internal > 1000, internal
+    assert broken == [], broken[:10]
+    assert glossary_links >= 3, "the key takeaways link their terms to the glossary"
+
+
+# ---------------------------------------------------------------------------- the EPUB
+
+
+@pytest.fixture(scope="module")
+def epub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("book") / "epub"
+    return out, _sphinx("epub", out)
+
+
+def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
+    out, proc = epub
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+    [book] = out.glob("*.epub")
+    with zipfile.ZipFile(book) as z:
+        first = z.infolist()[0]
+        # the OCF rule: "mimetype" first, stored uncompressed, holding exactly this
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert z.read("mimetype") == b"application/epub+zip"
+        assert z.testzip() is None
+        names = z.namelist()
+        assert "META-INF/container.xml" in names
+        # every document parses as XML: e-readers reject malformed XHTML (inline SVG too)
+        for name in names:
+            if name.endswith((".xhtml", ".opf", ".ncx")):
+                ElementTree.fromstring(z.read(name))
+        opf = z.read("content.opf").decode("utf-8")
+        spine = re.findall(r'<itemref idref="([^"]+)"', opf)
+        hrefs = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
+        reading_order = [hrefs[i] for i in spine]
+        for chapter in ("takeaways.xhtml", "history/index.xhtml", "posture/troops.xhtml",
+                        "events/index.xhtml", "future/scenarios.xhtml",
+                        "reference/glossary.xhtml", "reference/facts.xhtml"):
+            assert chapter in reading_order, chapter
+        nav = z.read("nav.xhtml").decode("utf-8")
+        for part in PARTS:
+            assert part in nav, part
+        # one diagram per diagram: the light SVG only (no theme switch in e-readers)
+        history = z.read("history/index.xhtml").decode("utf-8")
+        assert history.count("<svg ") == 1 and "-light" in history
+        assert "Operation New Dawn" in history

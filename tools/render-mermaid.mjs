@@ -1,6 +1,7 @@
 // Render many Mermaid diagrams in ONE browser session.
 //
-// stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, svgId, out}
+// stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, config, svgId, out}
+//         (config: extra Mermaid configuration, e.g. themeVariables, merged over theme)
 // stdout: JSON list of results {out, ok, error}, one per job, in order.
 // Exit 0 when every job was tried (failures are reported per job), 2 on bad input or
 // when the browser cannot start.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
             "latex": (("print", "pdf", "neutral"),),
             # `make check` (the dummy builder) renders the light variant to validate diagrams
             "dummy": (("light", "svg", "default"),)}
+#: Mermaid configuration per variant, on top of its theme. Part of every diagram's cache key,
+#: so a change here re-renders the cached diagrams.
+VARIANT_CONFIG: dict[str, dict[str, Any]] = {
+    # Mermaid's dark theme puts edge labels (#ccc text) on hsl(0,0%,34%): 4.4:1, under the
+    # 4.5:1 of WCAG AA. A darker label background gives #ccc about 7.6:1.
+    "dark": {"themeVariables": {"edgeLabelBackground": "#333333"}},
+}
 
 
 class HandbookMermaid(Mermaid):
@@ -64,7 +72,8 @@ class Diagram:
 
 
 def diagram_hash(code: str) -> str:
-    return hashlib.sha256(f"{RENDER_VERSION}\0{code}".encode()).hexdigest()[:16]
+    config = json.dumps(VARIANT_CONFIG, sort_keys=True)
+    return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
 
 
 def cache_dir(app: Sphinx) -> Path:
@@ -142,6 +151,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
             if out.is_file() or any(j["out"] == str(out) for j in jobs):
                 continue
             jobs.append({"code": diagram.code, "format": ext, "theme": theme,
+                         "config": VARIANT_CONFIG.get(name, {}),
                          "svgId": f"hb-{digest}-{name}", "out": str(out), "digest": digest})
     if not jobs:
         return
@@ -171,10 +181,35 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
                            subtype=Check.MERMAID.value)
 
 
+_LABEL_P = re.compile(r"<span(\s[^>]*)?>(<p>(?:(?!</?p>).)*</p>)</span>", re.S)
+
+
 def _svg_markup(path: Path) -> str:
+    """The SVG of ``path`` as valid inline HTML (the Nu validator passes it).
+
+    - ids get the file's prefix ``hb-<stem>-`` (references too), so the light and dark
+      copies of a chart on one page have no id in common (matplotlib's ``figure_1``...);
+    - matplotlib's RDF ``<metadata>`` goes: foreign namespaces are not allowed in HTML;
+    - the root's ARIA ``role`` goes: the SVG is ``aria-hidden``, the wrapper is the image;
+    - Mermaid's empty ``<rect/>`` gets its (SVG 2 default) zero size;
+    - Mermaid's label ``<span><p>`` becomes ``<div><p>``: a block inside an inline element
+      is not allowed, and an inline holding only a block renders as a block anyway.
+    """
     text = path.read_text(encoding="utf-8")
     start = text.find("<svg")
     svg = text[start:] if start >= 0 else text
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    head_end = svg.find(">")
+    svg = re.sub(r'\srole="[^"]*"', "", svg[:head_end], count=1) + svg[head_end:]
+    svg = svg.replace("<rect/>", '<rect width="0" height="0"/>')
+    svg = _LABEL_P.sub(r"<div\1>\2</div>", svg)
+    prefix = f"hb-{path.stem}"  # Mermaid's ids already start with it (its svgId)
+    own = sorted({i for i in re.findall(r'\sid="([^"]+)"', svg) if not i.startswith(prefix)},
+                 key=len, reverse=True)
+    if own:
+        alt = "|".join(re.escape(i) for i in own)
+        svg = re.sub(rf'(\sid="|href="#|url\(#)({alt})(?=[")])',
+                     lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
@@ -182,8 +217,13 @@ def themed_svgs(self: HTML5Translator, node: nodes.Element, classes: str, alt: s
                 light: Path, dark: Path) -> None:
     """Light and dark SVGs inline, switched by the theme's mode, as one image with ``alt``.
 
-    The node's first id (a label placed before the directive) becomes the element's id."""
+    The node's first id (a label placed before the directive) becomes the element's id.
+    An EPUB gets the light SVG only: e-readers have no theme switch to hide the other one."""
     ident = f' id="{node["ids"][0]}"' if node.get("ids") else ""
+    if self.builder.name == "epub":
+        self.body.append(f'<div{ident} class="{classes}" role="img" '
+                         f'aria-label="{self.attval(alt)}">{_svg_markup(light)}</div>\n')
+        return
     self.body.append(
         f'<div{ident} class="{classes}" role="img" aria-label="{self.attval(alt)}">'
         f'<div class="only-light">{_svg_markup(light)}</div>'

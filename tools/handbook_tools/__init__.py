@@ -22,6 +22,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
+    from .scenarios import setup_scenarios
     from .sources import setup_sources
 
     app.setup_extension("sphinxcontrib.bibtex")
@@ -39,6 +40,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_mermaid(app)
     setup_chronology(app)
     setup_missions(app)
+    setup_scenarios(app)
     setup_chart(app)
     setup_sources(app)
     setup_links(app)

@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from .bibstyle import setup_bibstyle
     from .chart import setup_chart
     from .chronology import setup_chronology
     from .facts import setup_facts
@@ -44,6 +45,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_chart(app)
     setup_sources(app)
     setup_links(app)
+    setup_bibstyle(app)
     _quiet_pybtex()
     app.add_css_file("handbook.css")
     app.connect("builder-inited", _add_static)

@@ -17,6 +17,7 @@ class Check(StrEnum):
     DUPLICATE = "duplicate"  #: an id (fact, source, mission, scenario) defined twice
     SOURCE = "source"  #: fact without a source, or citing an unknown source key
     BIB = "bib"  #: malformed or incomplete source entry
+    DEAD_LINK = "dead-link"  #: a source whose URL was reported dead has no archived copy
     UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
     UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
     STALE = "stale"  #: a fact past its review date

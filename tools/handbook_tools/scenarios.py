@@ -33,7 +33,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import figure_wrapper, mermaid
 
-from .facts import data_dir, get_registry
+from .facts import data_dir, get_registry, warn
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
 from .yamlnodes import Record, load_records, sub_records
@@ -209,7 +209,8 @@ def get_scenarios(app: Sphinx) -> Scenarios:
 
 
 def _label(text: str) -> str:
-    return " ".join(text.replace('"', "'").split())
+    """Text safe inside a quoted Mermaid label ('#' would start an entity code)."""
+    return " ".join(text.replace('"', "'").replace("#", "#35;").split())
 
 
 def scenario_code(data: Scenarios) -> tuple[str, str]:
@@ -269,8 +270,6 @@ class ScenarioDiagramDirective(SphinxDirective):
 
 
 def report_scenarios(app: Sphinx) -> None:
-    from .facts import warn
-
     app._handbook_scenarios = None  # type: ignore[attr-defined]
     data = get_scenarios(app)
     for problem in data.problems:

@@ -87,9 +87,10 @@ screenshots: html ## screenshots of home, mission diagram and troop chart (light
 check: $(BIN)/.installed .deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
 	$(BIN)/python -m handbook_tools check $(DOCS)
 
-linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); report in build/linkcheck
+linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); report in build/linkcheck, dead sources in docs/_data/link-status.yaml
 	$(SPHINXBUILD) -b linkcheck -q -d $(BUILD)/doctrees/linkcheck $(DOCS) $(BUILD)/linkcheck || true
-	$(BIN)/python -m handbook_tools linkreport $(BUILD)/linkcheck/output.json
+	$(BIN)/python -m handbook_tools linkreport $(BUILD)/linkcheck/output.json \
+	  --docs $(DOCS) --write $(DOCS)/_data/link-status.yaml
 
 lint: $(BIN)/.installed ## ruff and mypy on the tools package
 	$(BIN)/ruff check tools tests

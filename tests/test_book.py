@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -292,3 +293,79 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
         history = z.read("history/index.xhtml").decode("utf-8")
         assert history.count("<svg ") == 1 and "-light" in history
         assert "Operation New Dawn" in history
+
+
+def _picture(html: str, cls: str) -> tuple[str, str]:
+    """(text alternative, inline SVG markup) of the first picture of a class on a page."""
+    m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
+                  r'(.*?)</div></div>', html, re.S)
+    assert m, f"no {cls} picture"
+    return m.group(1), m.group(2)
+
+
+def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:
+    """Replace text inside ONE fact record of the copied register, and nothing else."""
+    for path in (docs / "_data" / "facts").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        start = text.find(f"- id: {fact_id}\n")
+        if start < 0:
+            continue
+        end = text.find("\n- id: ", start + 1)
+        end = len(text) if end < 0 else end
+        record = text[start:end]
+        assert old in record, (fact_id, old)
+        path.write_text(text[:start] + record.replace(old, new) + text[end:], encoding="utf-8")
+        return
+    raise AssertionError(f"no fact {fact_id}")
+
+
+def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
+    """In a copy of the real book, one edit of one fact changes the generated pictures and
+    tables in the next incremental build. A mission boundary (the end of major combat)
+    moves the mission diagram, the chronology and the text; the troop chart does not use
+    mission dates, so a point of its series (the January 2021 troop level) is moved too:
+    it changes the chart, its table, the chronology and the text."""
+    docs = tmp_path / "docs"
+    shutil.copytree(REPO / "docs", docs, ignore=shutil.ignore_patterns("_build"))
+    out = tmp_path / "html"
+
+    def build() -> dict[str, str]:
+        proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
+                               "-d", str(tmp_path / "doctrees"), str(docs), str(out)],
+                              cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        pages = ["history/index.html", "reference/chronology.html", "posture/troops.html",
+                 "history/invasion.html", "history/advise-assist.html"]
+        return {p: (out / p).read_text(encoding="utf-8") for p in pages}
+
+    first = build()
+    mission_alt, mission_svg = _picture(first["history/index.html"], "hb-diagram")
+    chart_alt, chart_svg = _picture(first["posture/troops.html"], "hb-diagram hb-chart")
+    assert "Invasion (major combat operations), March 2003 \u2013 May 2003." in mission_alt
+    assert "<p>1 May 2003</p>" in first["reference/chronology.html"]
+    assert "<p>15 January 2021</p>" in first["reference/chronology.html"]
+    assert "January 2021: 2,500" in chart_alt
+
+    _edit_fact(docs, "h.invasion.mission-accomplished", "1 May 2003", "1 June 2003")
+    _edit_fact(docs, "h.invasion.mission-accomplished", "as_of: 2003-05-01",
+               "as_of: 2003-06-01")
+    second = build()
+    alt, svg = _picture(second["history/index.html"], "hb-diagram")
+    assert "Invasion (major combat operations), March 2003 \u2013 June 2003." in alt
+    assert "May 2003 \u2013 August 2010" not in alt and "June 2003 \u2013 August 2010" in alt
+    assert svg != mission_svg and "June 2003" in svg
+    assert "1 June 2003" in second["reference/chronology.html"]
+    assert "1 May 2003" not in second["reference/chronology.html"]
+    assert "1 June 2003" in second["history/invasion.html"]
+    assert _picture(second["posture/troops.html"], "hb-diagram hb-chart") == (chart_alt,
+                                                                             chart_svg)
+
+    _edit_fact(docs, "oir.troops.2021-01", "as_of: 2021-01-15", "as_of: 2021-02-15")
+    third = build()
+    new_chart_alt, new_chart_svg = _picture(third["posture/troops.html"], "hb-diagram hb-chart")
+    assert "February 2021: 2,500" in new_chart_alt and "January 2021: 2,500" not in new_chart_alt
+    assert new_chart_svg != chart_svg
+    assert "15 February 2021" in third["posture/troops.html"]  # the chart's table of points
+    assert "<p>15 February 2021</p>" in third["reference/chronology.html"]  # the date cell
+    assert "<p>15 January 2021</p>" not in third["reference/chronology.html"]
+    assert "(as of February 2021)" in third["history/advise-assist.html"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -294,3 +295,130 @@ def test_clean_page_is_all_working(tmp_path: Path, fault_server: FaultServer) ->
     assert [(r["uri"], r["status"]) for r in report] == [(f"http://127.0.0.1:{port}/ok",
                                                           "working")]
     assert out.splitlines()[0] == "linkcheck: 1 working"
+
+
+# --------------------------------------------------------------------------- dead sources
+
+DEAD_BIB = """@misc{agency2024troops,
+  author       = {{News Agency}},
+  title        = {Troops stay in the country},
+  howpublished = {News Agency},
+  year         = {2024},
+  url          = {http://127.0.0.1:PORT/missing},
+  urldate      = {2026-01-01},
+  archiveurl   = {http://127.0.0.1:PORT/ok}
+}
+
+@misc{agency2024live,
+  author       = {{News Agency}},
+  title        = {A page that works},
+  howpublished = {News Agency},
+  year         = {2024},
+  url          = {http://127.0.0.1:PORT/ok#present},
+  urldate      = {2026-01-01}
+}
+"""
+DEAD_WARNING = (
+    "_data/sources.bib:1: source 'agency2024troops': its url was reported dead on 2026-11-20 "
+    "(_data/link-status.yaml:5): add an 'archiveurl' field with the address of an archived "
+    "copy of the same page, or replace the url (dead-link)")
+
+
+def write_status(output_json: Path, project: Path, *extra: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["linkreport", str(output_json), "--write",
+                     str(project / "_data" / "link-status.yaml"), "--docs", str(project),
+                     *extra])
+    return code, out.getvalue()
+
+
+def test_dead_source_falls_back_to_its_archived_copy(
+        tmp_path: Path, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """linkcheck finds the source dead -> linkreport --write records it -> the next build
+    (incremental, offline) cites the archived copy; without one, the build names the entry."""
+    import yaml
+
+    from conftest import build_project
+    from handbook_tools.cli import parse_warnings
+
+    port = fault_server.port
+    base = f"http://127.0.0.1:{port}"
+    project = tmp_path / "p"
+    shutil.copytree(ROOTS / "test-clean", project)
+    bib = project / "_data" / "sources.bib"
+    bib.write_text(DEAD_BIB.replace("PORT", str(port)), encoding="utf-8")
+    status_file = project / "_data" / "link-status.yaml"
+
+    before = build_project(project, "html")
+    assert before.warnings == ""
+    assert "Archived copy" not in (before.outdir / "sources.html").read_text(encoding="utf-8")
+
+    run = run_linkcheck(project)
+    assert {r["uri"]: r["status"] for r in run.rows if str(r["uri"]).startswith("http")} == {
+        f"{base}/missing": "broken", f"{base}/ok#present": "working"}
+    code, out = write_status(run.outdir / "output.json", project, "--date", "2026-11-20")
+    assert code == 1  # a broken link is still a failed link check
+    assert f"link status: 1 dead source URL(s) recorded in {status_file}" in out
+    records = yaml.safe_load(status_file.read_text(encoding="utf-8"))
+    assert len(records) == 1
+    assert records[0]["source"] == "agency2024troops"
+    assert records[0]["url"] == f"{base}/missing"
+    assert str(records[0]["checked"]) == "2026-11-20"
+    assert records[0]["info"].startswith("404 Client Error: Not Found")
+
+    after = build_project(project, "html", freshenv=False)  # only the status file changed
+    assert after.warnings == ""
+    page = (after.outdir / "sources.html").read_text(encoding="utf-8")
+    entry = re.search(r"Troops stay in the country.*?</div>", page, re.S)
+    assert entry, "the dead source is not in the bibliography"
+    text = re.sub(r"<[^>]+>", "", entry.group(0))
+    assert (f"URL: {base}/missing (visited on 2026-01-01; link reported dead on "
+            f"20 November 2026). Archived copy: {base}/ok.") in " ".join(text.split())
+    assert f'href="{base}/ok"' in entry.group(0)
+    assert f'href="{base}/missing"' in entry.group(0)  # kept, so the next check sees it
+    live = re.search(r"A page that works.*?</div>", page, re.S)
+    assert live and "Archived copy" not in live.group(0) and "dead" not in live.group(0)
+
+    # a dead source without an archived copy: one warning at its .bib entry
+    bib.write_text(re.sub(r"\n  archiveurl .*\n", "\n", bib.read_text(encoding="utf-8")),
+                   encoding="utf-8")
+    missing = build_project(project, "html", freshenv=False)
+    monkeypatch.chdir(project)
+    assert [str(p) for p in parse_warnings(missing.warnings)] == [DEAD_WARNING]
+    assert main(["check", "."]) == 1
+
+
+def test_link_status_keeps_unchecked_and_drops_revived(tmp_path: Path) -> None:
+    import yaml
+
+    project = tmp_path / "p"
+    shutil.copytree(ROOTS / "test-clean", project)
+    bib = project / "_data" / "sources.bib"
+    bib.write_text(DEAD_BIB.replace("PORT", "9"), encoding="utf-8")
+    output = tmp_path / "output.json"
+
+    def check(rows: list[dict[str, object]], day: str) -> list[dict[str, object]]:
+        output.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        write_status(output, project, "--date", day)
+        return yaml.safe_load((project / "_data" / "link-status.yaml").read_text("utf-8"))
+
+    dead = {"uri": "http://127.0.0.1:9/missing", "status": "broken", "info": "404",
+            "filename": "sources.md", "lineno": 1, "code": 0}
+    assert [r["checked"].isoformat() for r in check([dead], "2026-11-20")] == ["2026-11-20"]
+    # not checked this time (or timed out): the record and its date stay
+    timeout = dict(dead, status="timeout")
+    assert [r["checked"].isoformat() for r in check([timeout], "2026-11-21")] == ["2026-11-20"]
+    assert [r["checked"].isoformat() for r in check([], "2026-11-22")] == ["2026-11-20"]
+    # still broken: the date of the newest check
+    assert [r["checked"].isoformat() for r in check([dead], "2026-11-23")] == ["2026-11-23"]
+    # working again: the record goes
+    assert check([dict(dead, status="working")], "2026-11-24") == []
+    # a broken link that is no source's url is not recorded
+    other = dict(dead, uri="http://127.0.0.1:9/elsewhere")
+    assert check([other], "2026-11-25") == []
+    # a bad status file is reported, never overwritten
+    (project / "_data" / "link-status.yaml").write_text("- url: x\n", encoding="utf-8")
+    code, _ = write_status(output, project)
+    assert code == 2
+    assert (project / "_data" / "link-status.yaml").read_text("utf-8") == "- url: x\n"

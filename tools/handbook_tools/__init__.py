@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from .bibstyle import setup_bibstyle
     from .chart import setup_chart
     from .chronology import setup_chronology
     from .facts import setup_facts
@@ -23,6 +24,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
+    from .scenarios import setup_scenarios
     from .sources import setup_sources
 
     app.setup_extension("sphinxcontrib.bibtex")
@@ -41,9 +43,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_mermaid(app)
     setup_chronology(app)
     setup_missions(app)
+    setup_scenarios(app)
     setup_chart(app)
     setup_sources(app)
     setup_links(app)
+    setup_bibstyle(app)
     _quiet_pybtex()
     app.add_css_file("handbook.css")
     app.connect("builder-inited", _add_static)

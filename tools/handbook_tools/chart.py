@@ -110,12 +110,12 @@ class TroopChartDirective(SphinxDirective):
             files[variant] = str(out)
         node = troop_chart(files=files, alt=alt_text(points, title), digest=digest)
         node.source, node.line = self.get_source_info()
-        lines = [":::{list-table} Every point of the chart, with its source",
+        lines = ["```{list-table} Every point of the chart, with its source",
                  ":header-rows: 1", ":widths: 25 35 40", ":class: hb-chart-table hb-no-check", "",
                  "* - As of", "  - US troops in Iraq", "  - Fact and source"]
         for p in points:
             lines += [f"* - {p.as_of.long()}", f"  - {p.value}", f"  - {{fact:value}}`{p.id}`"]
-        lines.append(":::")
+        lines.append("```")
         return [node, *self.parse_text_to_nodes("\n".join(lines))]
 
 

@@ -2,7 +2,8 @@
 
 Every fact with a ``chronology:`` line becomes a row, oldest first; the row's fact cell is
 a ``{fact:value}`` reference, so each event links to its register entry and its source.
-Because the table is written in MyST and parsed in place, the page must be a MyST page.
+Because the table is written in MyST (a backtick fence, so no MyST extension is needed)
+and parsed in place, the page must be a MyST page.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ class ChronologyDirective(SphinxDirective):
         facts = sorted((f for f in reg.facts.values()
                         if f.chronology and first <= f.as_of.year <= last),
                        key=lambda f: (f.as_of, f.id))
-        lines = [":::{list-table}", ":header-rows: 1", ":widths: 18 52 30",
+        if not facts:  # a table needs a body row: say there is nothing instead
+            return [nodes.paragraph(text="No dated events in the register for this period.")]
+        lines = ["```{list-table}", ":header-rows: 1", ":widths: 18 52 30",
                  ":class: hb-chronology hb-no-check", "",
                  "* - Date", "  - Event", "  - Fact and source"]
         for fact in facts:
             date = fact.as_of.long()
             lines += [f"* - {date}", f"  - {_cell(fact.chronology or '')}",
                       f"  - {{fact:value}}`{fact.id}`"]
-        lines.append(":::")
+        lines.append("```")
         return self.parse_text_to_nodes("\n".join(lines))
 
 

@@ -14,9 +14,10 @@ class Check(StrEnum):
 
     YAML = "yaml"  #: a data file is not valid YAML or not UTF-8
     SCHEMA = "schema"  #: wrong type, unknown or missing field, bad date
-    DUPLICATE = "duplicate"  #: an id (fact, source, mission) defined twice
+    DUPLICATE = "duplicate"  #: an id (fact, source, mission, scenario) defined twice
     SOURCE = "source"  #: fact without a source, or citing an unknown source key
     BIB = "bib"  #: malformed or incomplete source entry
+    DEAD_LINK = "dead-link"  #: a source whose URL was reported dead has no archived copy
     UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
     UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
     STALE = "stale"  #: a fact past its review date
@@ -26,6 +27,7 @@ class Check(StrEnum):
     UNUSED_TERM = "unused-term"  #: a glossary term no page links to
     EXPANSION = "expansion"  #: an acronym expanded in two different ways
     MISSION = "mission"  #: missions out of order, overlapping, unknown transition
+    SCENARIO = "scenario"  #: scenarios data without a starting point, or nothing to draw
     MERMAID = "mermaid"  #: a diagram mermaid cannot render, or one without a text alternative
     LINK = "link"  #: an internal link to a missing page or anchor in the built HTML
     ENCODING = "encoding"  #: a page that is not UTF-8

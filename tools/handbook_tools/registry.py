@@ -97,15 +97,35 @@ class Fact:
 
 
 @dataclass
+class LinkStatus:
+    """A source URL that ``make linkcheck`` reported dead (a record of link-status.yaml)."""
+
+    url: str
+    checked: dt.date
+    info: str
+    path: str
+    line: int
+
+    @property
+    def checked_text(self) -> str:
+        return AsOf(self.checked.year, self.checked.month, self.checked.day).long()
+
+
+@dataclass
 class Source:
     key: str
     path: str
     line: int
     fields: dict[str, str]
+    dead: LinkStatus | None = None
 
     @property
     def url(self) -> str:
         return self.fields.get("url", "")
+
+    @property
+    def archiveurl(self) -> str:
+        return self.fields.get("archiveurl", "")
 
 
 @dataclass
@@ -315,6 +335,11 @@ def load_sources(path: Path, display: str, problems: list[Problem],
         if missing:
             problems.append(Problem(display, line,
                                     f"source {key!r} lacks {', '.join(missing)}", Check.BIB))
+        archive = fields.get("archiveurl", "")
+        if archive and not re.fullmatch(r"https?://\S+", archive):
+            problems.append(Problem(display, line,
+                                    f"source {key!r}: archiveurl {archive!r} is not an http(s) "
+                                    "address", Check.BIB))
         urldate = fields.get("urldate", "")
         if urldate and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", urldate):
             problems.append(Problem(display, line,
@@ -322,6 +347,66 @@ def load_sources(path: Path, display: str, problems: list[Problem],
                                     Check.BIB))
         out.append(Source(key, display, line, fields))
     return out
+
+
+# --------------------------------------------------------------------------- link status
+
+#: the file, in the data folder, where `linkreport --write` records dead source URLs
+LINK_STATUS = "link-status.yaml"
+LINK_FIELDS = {"source": False, "url": True, "checked": True, "info": False}
+
+
+def load_link_status(path: Path, display: str, problems: list[Problem]) -> dict[str, LinkStatus]:
+    """Dead source URLs by URL; schema problems are reported with the file's lines."""
+    out: dict[str, LinkStatus] = {}
+    for rec in load_records(path, display, problems):
+        bad = False
+        for key in rec.values:
+            if key not in LINK_FIELDS:
+                problems.append(Problem(rec.path, rec.line_of(key),
+                                        f"unknown field {key!r} (known fields: "
+                                        f"{', '.join(LINK_FIELDS)})", Check.SCHEMA))
+                bad = True
+        for key, required in LINK_FIELDS.items():
+            if required and not rec.values.get(key):
+                problems.append(Problem(rec.path, rec.line, f"missing required field {key!r}",
+                                        Check.SCHEMA))
+                bad = True
+        if bad:
+            continue
+        url, checked = rec.values["url"], rec.values["checked"]
+        if not isinstance(url, str):
+            problems.append(Problem(rec.path, rec.line_of("url"), "field 'url' must be text",
+                                    Check.SCHEMA))
+            continue
+        if not isinstance(checked, dt.date):
+            problems.append(Problem(rec.path, rec.line_of("checked"),
+                                    f"bad date {checked!r} in 'checked': use YYYY-MM-DD",
+                                    Check.SCHEMA))
+            continue
+        if url in out:
+            problems.append(Problem(rec.path, rec.line_of("url"),
+                                    f"url {url!r} given twice (first at line {out[url].line})",
+                                    Check.DUPLICATE))
+            continue
+        out[url] = LinkStatus(url, checked, str(rec.values.get("info") or ""), rec.path,
+                              rec.line)
+    return out
+
+
+def apply_link_status(reg: Registry, dead: dict[str, LinkStatus]) -> None:
+    """Mark dead sources; a dead source without an archived copy is a problem at its entry."""
+    for src in reg.sources.values():
+        status = dead.get(src.url)
+        if status is None:
+            continue
+        src.dead = status
+        if not src.archiveurl:
+            reg.problems.append(Problem(
+                src.path, src.line,
+                f"source {src.key!r}: its url was reported dead on {status.checked} "
+                f"({status.path}:{status.line}): add an 'archiveurl' field with the address "
+                "of an archived copy of the same page, or replace the url", Check.DEAD_LINK))
 
 
 # --------------------------------------------------------------------------- loading
@@ -358,6 +443,10 @@ def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path 
                                             f"at {first.path}:{first.line})", Check.DUPLICATE))
                 continue
             reg.sources[src.key] = src
+    status_file = data_dir / LINK_STATUS
+    if status_file.is_file():
+        reg.files.append(status_file)
+        apply_link_status(reg, load_link_status(status_file, show(status_file), reg.problems))
     for path in fact_files(data_dir):
         reg.files.append(path)
         before = len(reg.problems)

@@ -23,6 +23,8 @@ class Record:
     line: int
     values: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    #: the YAML node of each field, to read nested records with their lines
+    nodes: dict[str, yaml.Node] = field(default_factory=dict, repr=False, compare=False)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -54,6 +56,54 @@ def _construct(node: yaml.Node) -> Any:
         loader.dispose()
 
 
+def _mapping_record(item: yaml.MappingNode, display: str, problems: list[Problem]) -> Record:
+    rec = Record(display, item.start_mark.line + 1)
+    for key_node, value_node in item.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(Problem(display, key_line, "field names must be plain words",
+                                    Check.SCHEMA))
+            continue
+        key = str(key_node.value)
+        if key in rec.values:
+            problems.append(Problem(display, key_line, f"field {key!r} given twice",
+                                    Check.DUPLICATE))
+            continue
+        try:
+            rec.values[key] = _construct(value_node)
+        except yaml.YAMLError as exc:
+            problems.append(Problem(display, key_line, f"field {key!r}: {exc}", Check.YAML))
+            continue
+        rec.lines[key] = key_line
+        rec.nodes[key] = value_node
+    return rec
+
+
+def _records_of(seq: yaml.SequenceNode, display: str, problems: list[Problem]) -> list[Record]:
+    records = []
+    for item in seq.value:
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(Problem(display, item.start_mark.line + 1,
+                                    "expected a mapping of fields (key: value)", Check.SCHEMA))
+            continue
+        records.append(_mapping_record(item, display, problems))
+    return records
+
+
+def sub_records(rec: Record, key: str, problems: list[Problem]) -> list[Record] | None:
+    """The records of a field holding a list of mappings, each with its own lines.
+
+    None (and a problem at the field's line) when the field is not such a list.
+    """
+    node = rec.nodes.get(key)
+    if not isinstance(node, yaml.SequenceNode):
+        problems.append(Problem(rec.path, rec.line_of(key),
+                                f"field {key!r} must be a list of records (items starting "
+                                "with '- ')", Check.SCHEMA))
+        return None
+    return _records_of(node, rec.path, problems)
+
+
 def load_records(path: Path, display: str, problems: list[Problem]) -> list[Record]:
     """Load a YAML file holding a list of mappings.
 
@@ -83,30 +133,4 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
                     "expected a YAML list of records (items starting with '- ')", Check.SCHEMA)
         )
         return []
-    records = []
-    for item in root.value:
-        line = item.start_mark.line + 1
-        if not isinstance(item, yaml.MappingNode):
-            problems.append(Problem(display, line, "expected a mapping of fields (key: value)",
-                                    Check.SCHEMA))
-            continue
-        rec = Record(display, line)
-        for key_node, value_node in item.value:
-            key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(display, key_line, "field names must be plain words",
-                                        Check.SCHEMA))
-                continue
-            key = str(key_node.value)
-            if key in rec.values:
-                problems.append(Problem(display, key_line, f"field {key!r} given twice",
-                                        Check.DUPLICATE))
-                continue
-            try:
-                rec.values[key] = _construct(value_node)
-            except yaml.YAMLError as exc:
-                problems.append(Problem(display, key_line, f"field {key!r}: {exc}", Check.YAML))
-                continue
-            rec.lines[key] = key_line
-        records.append(rec)
-    return records
+    return _records_of(root, display, problems)

@@ -1,0 +1,218 @@
+"""Generated pictures follow the data, and only the data: a small project built twice.
+
+- the scenario diagram is drawn from ``scenarios.yaml`` with the dated facts of its
+  signposts and a generated text alternative;
+- changing ONE date in the fact register changes, in the next incremental build and with no
+  other edit, the mission diagram, the chronology and the troop chart (the fact is a mission
+  boundary, a point of the ``us-troops-iraq`` series and a chronology row);
+- a rebuild with no change, or with a page touched but its diagram unchanged, launches no
+  browser and draws no chart (every picture comes from the cache).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOTS, build_project
+
+FACTS = """
+- id: troops.2024
+  value: about 2,500
+  as_of: 2024-09-27
+  review_by: 2026-09-30
+  sources: [agency2024troops]
+  excerpt: The country has about 2,500 troops.
+  number: 2500
+  unit: troops
+  series: us-troops-iraq
+- id: invasion.start
+  kind: date
+  value: 20 March 2003
+  as_of: 2003-03-20
+  review_by: never
+  sources: [agency2024troops]
+  excerpt: The invasion began on 20 March 2003.
+  chronology: The invasion begins
+- id: troops.combat-end
+  value: about 150,000
+  as_of: 2003-05-01
+  review_by: never
+  sources: [agency2024troops]
+  excerpt: About 150,000 troops were in the country when major combat ended.
+  number: 150000
+  unit: troops
+  series: us-troops-iraq
+  chronology: Major combat ends
+"""
+
+MISSIONS = """
+- id: invasion
+  name: Invasion
+  start: invasion.start
+  end: troops.combat-end
+  next: advice
+  trigger: Major combat ends
+- id: advice
+  name: Advice
+  start: troops.combat-end
+"""
+
+SCENARIOS = """
+- start: invasion.start
+  title: Invasion begins
+- id: stay
+  title: Troops stay
+  summary: A small force remains
+  signposts:
+    - text: No exit date set
+    - text: Troops remain in the country
+      fact: troops.2024
+      label: Troops in the country
+- id: leave
+  title: Troops leave
+  signposts:
+    - text: Bases handed over
+"""
+
+PAGES = {
+    "history.md": "# History\n\n(missions)=\n```{mission-diagram}\n```\n",
+    "troops.md": "# Troops\n\n```{troop-chart}\n```\n",
+    "future.md": ("# Future\n\n(scenarios)=\n```{scenario-diagram}\n"
+                  ":caption: Two scenarios drawn from the data.\n```\n"),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """test-clean plus missions, a troop chart and scenarios, with its own empty cache."""
+    dest = tmp_path / "p"
+    shutil.copytree(ROOTS / "test-clean", dest)
+    (dest / "_data" / "facts" / "main.yaml").write_text(FACTS, encoding="utf-8")
+    (dest / "_data" / "missions.yaml").write_text(MISSIONS, encoding="utf-8")
+    (dest / "_data" / "scenarios.yaml").write_text(SCENARIOS, encoding="utf-8")
+    for name, text in PAGES.items():
+        (dest / name).write_text(text, encoding="utf-8")
+    index = dest / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "sources\n```", "sources\nhistory\ntroops\nfuture\n```"), encoding="utf-8")
+    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    return dest
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Every launch of the diagram renderer (its jobs) and every chart drawn."""
+    from handbook_tools import chart, mermaid
+
+    seen: dict[str, list[Any]] = {"browser": [], "chart": []}
+    real_batch, real_draw = mermaid.run_batch, chart._draw
+
+    def batch(app: Any, jobs: list[dict[str, Any]]) -> Any:
+        seen["browser"].append([job["format"] for job in jobs])
+        return real_batch(app, jobs)
+
+    def draw(points: Any, variant: str, out: Path, title: str) -> None:
+        seen["chart"].append(variant)
+        real_draw(points, variant, out, title)
+
+    monkeypatch.setattr(mermaid, "run_batch", batch)
+    monkeypatch.setattr(chart, "_draw", draw)
+    return seen
+
+
+def picture(html: str, cls: str) -> tuple[str, str]:
+    """(text alternative, inline SVG markup) of the first picture of a class on a page."""
+    m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
+                  r'(.*?)</div></div>', html, re.S)
+    assert m, f"no {cls} picture"
+    return m.group(1), m.group(2)
+
+
+def read(built_out: Path, page: str) -> str:
+    return (built_out / page).read_text(encoding="utf-8")
+
+
+def test_scenario_diagram_shows_signpost_facts(project: Path) -> None:
+    built = build_project(project, "html")
+    assert built.warnings == ""
+    page = read(built.outdir, "future.html")
+    alt, svg = picture(page, "hb-diagram")
+    assert alt.startswith("Flow chart of 2 future scenarios. From the starting point, "
+                          "Invasion begins (20 March 2003),")
+    assert ("Troops stay (A small force remains): No exit date set; Troops remain in the "
+            "country \u2013 Troops in the country: about 2,500 (as of September 2024).") in alt
+    assert "Troops leave: Bases handed over." in alt
+    assert svg.count("<svg") == 2
+    assert "about 2,500 (as of September 2024)" in svg
+    assert "<figcaption>" in page and "Two scenarios drawn from the data." in page
+    assert 'id="scenarios"' in page
+
+
+def test_one_date_changes_diagram_chronology_and_chart(
+        project: Path, renders: dict[str, list[Any]]) -> None:
+    first = build_project(project, "html")
+    assert first.warnings == ""
+    mission_alt, mission_svg = picture(read(first.outdir, "history.html"), "hb-diagram")
+    chart_alt, chart_svg = picture(read(first.outdir, "troops.html"), "hb-diagram hb-chart")
+    chronology = read(first.outdir, "chronology.html")
+    assert "Invasion, March 2003 \u2013 May 2003." in mission_alt
+    assert "May 2003" in mission_svg
+    assert "May 2003: about 150,000" in chart_alt
+    assert "1 May 2003" in chronology
+    assert renders["browser"] and renders["chart"]
+    renders["browser"].clear()
+    renders["chart"].clear()
+
+    facts = project / "_data" / "facts" / "main.yaml"
+    text = facts.read_text(encoding="utf-8")
+    assert text.count("as_of: 2003-05-01") == 1
+    facts.write_text(text.replace("as_of: 2003-05-01", "as_of: 2003-06-15"), encoding="utf-8")
+
+    second = build_project(project, "html", freshenv=False)
+    assert second.warnings == ""
+    new_alt, new_svg = picture(read(second.outdir, "history.html"), "hb-diagram")
+    new_chart_alt, new_chart_svg = picture(read(second.outdir, "troops.html"),
+                                           "hb-diagram hb-chart")
+    new_chronology = read(second.outdir, "chronology.html")
+    # the mission diagram: text alternative and the rendered picture itself
+    assert "Invasion, March 2003 \u2013 June 2003." in new_alt
+    assert "June 2003" in new_svg and "May 2003" not in new_svg
+    assert new_svg != mission_svg
+    # the chronology
+    assert "15 June 2003" in new_chronology and "1 May 2003" not in new_chronology
+    # the troop chart: a new drawing, and its table of points
+    assert "June 2003: about 150,000" in new_chart_alt and "May 2003" not in new_chart_alt
+    assert new_chart_svg != chart_svg
+    assert "15 June 2003" in read(second.outdir, "troops.html")
+    # exactly the changed pictures were made again: one browser launch, one new chart
+    assert len(renders["browser"]) == 1
+    assert sorted(renders["chart"]) == ["dark", "light", "print"]
+
+
+def test_rebuild_without_change_launches_no_browser(
+        project: Path, renders: dict[str, list[Any]]) -> None:
+    first = build_project(project, "html")
+    assert first.warnings == ""
+    assert len(renders["browser"]) == 1  # every diagram of the project in one session
+    assert "diagram variant(s) in one browser session" in first.status
+    renders["browser"].clear()
+    renders["chart"].clear()
+
+    again = build_project(project, "html", freshenv=False)
+    assert again.warnings == ""
+    assert renders == {"browser": [], "chart": []}
+    assert "browser session" not in again.status
+
+    # a page re-read with the same diagrams: still nothing drawn
+    for page in ("history.md", "troops.md", "future.md", "index.md"):
+        (project / page).touch()
+    touched = build_project(project, "html", freshenv=False)
+    assert touched.warnings == ""
+    assert renders == {"browser": [], "chart": []}
+    assert "browser session" not in touched.status
+    assert picture(read(touched.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2

@@ -1,0 +1,92 @@
+"""Citations of dead links fall back to their archived copy.
+
+``make linkcheck`` records the source URLs it found broken in ``<data>/link-status.yaml``
+(``python -m handbook_tools linkreport ... --write``); the file is committed, so builds stay
+offline and reproducible.  The registry attaches that status to each source
+(:attr:`handbook_tools.registry.Source.dead`) and reports a dead source that has no
+``archiveurl`` at its ``.bib`` line.
+
+Here the bibliography style named by ``bibtex_default_style`` (``plain`` in the handbook)
+is replaced, when the configuration is read, by a subclass registered under
+``handbook-<name>``: a dead source still shows its URL (so the next link check sees it
+again) with "link reported dead on DATE", then "Archived copy:" and its ``archiveurl``.
+Live sources render exactly as the base style renders them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pybtex.plugin import find_plugin, register_plugin
+from pybtex.richtext import Text
+from pybtex.style.template import field, href, join, optional, sentence, words
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
+
+from .facts import data_dir, get_registry
+from .registry import LINK_STATUS
+
+GROUP = "pybtex.style.formatting"
+PREFIX = "handbook-"
+
+#: source key -> the date (text) its URL was reported dead; set at the start of each build
+DEAD: dict[str, str] = {}
+
+
+def archive_style(base_name: str) -> str:
+    """Register (once) the archive-aware subclass of a pybtex style; return its name."""
+    if base_name.startswith(PREFIX):
+        return base_name
+    name = PREFIX + base_name
+    base: Any = find_plugin(GROUP, base_name)
+
+    class ArchiveStyle(base):
+        def format_web_refs(self, e: Any) -> Any:
+            checked = DEAD.get(e.key)
+            if checked is None:
+                return super().format_web_refs(e)
+            url = field("url", raw=True)
+            dead = words["URL:", href(url)[url],
+                         join["(", optional[join["visited on ", field("urldate"), "; "]],
+                              Text(f"link reported dead on {checked}"), ")"]]
+            if not e.fields.get("archiveurl"):
+                return sentence[dead]
+            archive = field("archiveurl", raw=True)
+            return join(sep=" ")[sentence[dead],
+                                 sentence[words["Archived copy:", href(archive)[archive]]]]
+
+    ArchiveStyle.__name__ = ArchiveStyle.__qualname__ = f"ArchiveStyle_{base_name}"
+    register_plugin(GROUP, name, ArchiveStyle)
+    return name
+
+
+def use_archive_style(app: Sphinx, config: Config) -> None:
+    config.bibtex_default_style = archive_style(config.bibtex_default_style)
+
+
+def note_dead_sources(app: Sphinx) -> None:
+    reg = get_registry(app)
+    DEAD.clear()
+    DEAD.update({key: src.dead.checked_text for key, src in reg.sources.items() if src.dead})
+
+
+def outdated_bibliographies(app: Sphinx, env: BuildEnvironment, added: set[str],
+                            changed: set[str], removed: set[str]) -> list[str]:
+    """Pages with a bibliography are rewritten when the link status file changes."""
+    path = data_dir(app) / LINK_STATUS
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    old = getattr(env, "_handbook_link_status", None)
+    env._handbook_link_status = digest  # type: ignore[attr-defined]
+    if old is None or old == digest:
+        return []
+    bibliographies = env.get_domain("cite").bibliographies  # type: ignore[attr-defined]
+    return sorted({key.docname for key in bibliographies} - removed)
+
+
+def setup_bibstyle(app: Sphinx) -> None:
+    app.connect("config-inited", use_archive_style)
+    app.connect("env-get-outdated", outdated_bibliographies)
+    # after the registry is reloaded (facts.on_builder_inited, default priority 500)
+    app.connect("builder-inited", note_dead_sources, priority=650)

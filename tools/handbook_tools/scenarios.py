@@ -1,0 +1,284 @@
+"""Future-scenarios data (``<data>/scenarios.yaml``) and the generated scenario diagram.
+
+One record gives the starting point, a fact of the registry that dates it; every other
+record is a scenario with the signposts readers could watch for.  A signpost may name the
+fact that gives its latest dated reading, so the diagram shows that fact's value and date::
+
+    - start: p.coalition.federal-complete   # fact id: where things stand
+      title: Coalition mission ends in federal Iraq
+
+    - id: advisory                          # lowercase letters, digits, '-' and '_'
+      title: Advisory partnership           # the short name in the diagram
+      summary: A continued advisory role    # optional: a line under the name, from the page
+      signposts:
+        - text: No follow-on accord signed  # what to watch for
+          fact: f.transition.syria-deadline # optional: a fact id of the registry ...
+          label: Syria-support deadline     # ... and what its value is (needed with fact)
+
+``{scenario-diagram}`` draws it through the same Mermaid pipeline as every diagram (one
+browser session, cache, inline light/dark SVG, generated text alternative); ``:caption:``
+adds a caption.  Problems are reported at the data file's line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinxcontrib.mermaid import figure_wrapper, mermaid
+
+from .facts import data_dir, get_registry, warn
+from .problems import Check, Problem
+from .registry import Fact, Registry, suggest
+from .yamlnodes import Record, load_records, sub_records
+
+logger = logging.getLogger(__name__)
+
+START_FIELDS = {"start": True, "title": True}
+SCENARIO_FIELDS = {"id": True, "title": True, "summary": False, "signposts": True}
+SIGNPOST_FIELDS = {"text": True, "fact": False, "label": False}
+SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass
+class Signpost:
+    text: str
+    fact: Fact | None
+    label: str | None
+
+    def reading(self) -> str | None:
+        """The fact's value and date as the diagram shows them, or None."""
+        if self.fact is None:
+            return None
+        value = self.fact.value
+        if self.fact.kind != "date":
+            value += f" (as of {self.fact.as_of.month_year()})"
+        return f"{self.label}: {value}"
+
+
+@dataclass
+class Scenario:
+    id: str
+    title: str
+    summary: str | None
+    signposts: list[Signpost]
+    rec: Record
+
+
+@dataclass
+class Scenarios:
+    start: Fact | None = None
+    start_title: str = ""
+    items: list[Scenario] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    path: Path | None = None
+
+    def fact_ids(self) -> set[str]:
+        ids = {s.fact.id for sc in self.items for s in sc.signposts if s.fact}
+        if self.start:
+            ids.add(self.start.id)
+        return ids
+
+
+def _fields_ok(rec: Record, known: dict[str, bool], problems: list[Problem],
+               text_fields: tuple[str, ...]) -> bool:
+    """Unknown, missing and non-text fields of one record; True when it is usable."""
+    ok = True
+    for key in rec.values:
+        if key not in known:
+            problems.append(Problem(rec.path, rec.line_of(key),
+                                    f"unknown field {key!r} (known fields: "
+                                    f"{', '.join(known)})", Check.SCHEMA))
+            ok = False
+    for key, required in known.items():
+        value = rec.values.get(key)
+        if required and (value is None or value == "" or value == []):
+            problems.append(Problem(rec.path, rec.line, f"missing required field {key!r}",
+                                    Check.SCHEMA))
+            ok = False
+        elif key in text_fields and value is not None and not isinstance(value, str):
+            problems.append(Problem(rec.path, rec.line_of(key), f"field {key!r} must be text",
+                                    Check.SCHEMA))
+            ok = False
+    return ok
+
+
+def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact | None:
+    """The fact a field names; None (reported unless already reported) when unknown."""
+    fid = rec.values[key]
+    fact = reg.facts.get(fid)
+    if fact is None and fid not in reg.dropped and not reg.unreadable:
+        problems.append(Problem(rec.path, rec.line_of(key),
+                                f"{key} {fid!r} is not a fact id of the registry"
+                                f"{suggest(fid, reg.facts)}: name an existing fact",
+                                Check.UNKNOWN_FACT))
+    return fact
+
+
+def _signposts(reg: Registry, rec: Record, problems: list[Problem]) -> list[Signpost] | None:
+    subs = sub_records(rec, "signposts", problems)
+    if subs is None:
+        return None
+    out: list[Signpost] = []
+    usable = True
+    for sub in subs:
+        if not _fields_ok(sub, SIGNPOST_FIELDS, problems, tuple(SIGNPOST_FIELDS)):
+            usable = False
+            continue
+        has_fact, has_label = "fact" in sub.values, "label" in sub.values
+        if has_fact and not has_label:
+            problems.append(Problem(sub.path, sub.line_of("fact"),
+                                    "'fact' needs a 'label' beside it saying what the fact's "
+                                    "value is", Check.SCHEMA))
+            usable = False
+            continue
+        if has_label and not has_fact:
+            problems.append(Problem(sub.path, sub.line_of("label"),
+                                    "'label' needs a 'fact' beside it", Check.SCHEMA))
+            usable = False
+            continue
+        fact = _fact(reg, sub, "fact", problems) if has_fact else None
+        if has_fact and fact is None:
+            usable = False
+            continue
+        out.append(Signpost(sub.values["text"], fact, sub.values.get("label")))
+    return out if usable else None
+
+
+def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
+    out = Scenarios(path=path)
+    if not path.is_file():
+        return out
+    records = load_records(path, display, out.problems)
+    start_rec: Record | None = None
+    seen: dict[str, Record] = {}
+    for rec in records:
+        if "start" in rec.values:
+            if start_rec is not None:
+                out.problems.append(Problem(rec.path, rec.line_of("start"),
+                                            "starting point given twice (first at line "
+                                            f"{start_rec.line})", Check.DUPLICATE))
+                continue
+            start_rec = rec
+            if _fields_ok(rec, START_FIELDS, out.problems, tuple(START_FIELDS)):
+                out.start = _fact(reg, rec, "start", out.problems)
+                out.start_title = rec.values["title"]
+            continue
+        if not _fields_ok(rec, SCENARIO_FIELDS, out.problems, ("id", "title", "summary")):
+            continue
+        sid = rec.values["id"]
+        if not SCENARIO_ID.match(sid):
+            out.problems.append(Problem(rec.path, rec.line_of("id"),
+                                        f"bad scenario id {sid!r}: lowercase letters, digits, "
+                                        "'-' and '_'", Check.SCHEMA))
+            continue
+        if sid in seen:
+            out.problems.append(Problem(rec.path, rec.line_of("id"),
+                                        f"duplicate scenario id {sid!r} (first at line "
+                                        f"{seen[sid].line})", Check.DUPLICATE))
+            continue
+        seen[sid] = rec
+        signposts = _signposts(reg, rec, out.problems)
+        if signposts is not None:
+            out.items.append(Scenario(sid, rec.values["title"], rec.values.get("summary"),
+                                      signposts, rec))
+    if records and start_rec is None:
+        out.problems.append(Problem(display, records[0].line,
+                                    "no starting point: add a record with 'start: <fact id>' "
+                                    "and 'title'", Check.SCENARIO))
+    return out
+
+
+def get_scenarios(app: Sphinx) -> Scenarios:
+    found: Scenarios | None = getattr(app, "_handbook_scenarios", None)
+    if found is None:
+        path = data_dir(app) / "scenarios.yaml"
+        try:
+            display = str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            display = str(path)
+        found = load_scenarios(path, display, get_registry(app))
+        app._handbook_scenarios = found  # type: ignore[attr-defined]
+    return found
+
+
+def _label(text: str) -> str:
+    """Text safe inside a quoted Mermaid label ('#' would start an entity code)."""
+    return " ".join(text.replace('"', "'").replace("#", "#35;").split())
+
+
+def scenario_code(data: Scenarios) -> tuple[str, str]:
+    """Mermaid flowchart and its text alternative."""
+    assert data.start is not None
+    start = f"{data.start_title} ({data.start.value})"
+    lines = ["flowchart LR",
+             f'    start["<b>{_label(data.start_title)}</b><br/>{_label(data.start.value)}"]']
+    alt = [f"Flow chart of {len(data.items)} future scenarios. From the starting point, "
+           f"{start}, one branch leads to each scenario and on to its signposts."]
+    for i, sc in enumerate(data.items, 1):
+        node = f"s{i}"
+        summary = f"<br/>{_label(sc.summary)}" if sc.summary else ""
+        lines.append(f'    start --> {node}["<b>{_label(sc.title)}</b>{summary}"]')
+        posts = []
+        for j, post in enumerate(sc.signposts, 1):
+            text = _label(post.text)
+            reading = post.reading()
+            if reading:
+                text += f"<br/><i>{_label(reading)}</i>"
+            lines.append(f'    {node} --> {node}_{j}["{text}"]')
+            posts.append(post.text + (f" \u2013 {reading}" if reading else ""))
+        name = f"{sc.title} ({sc.summary})" if sc.summary else sc.title
+        alt.append(f"{name}: " + "; ".join(posts) + ".")
+    return "\n".join(lines), " ".join(alt)
+
+
+class ScenarioDiagramDirective(SphinxDirective):
+    has_content = False
+    option_spec = {"caption": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        app = self.env.app
+        data = get_scenarios(app)
+        if data.path:
+            self.env.note_dependency(str(data.path))
+        for path in get_registry(app).files:
+            self.env.note_dependency(str(path))
+        if data.problems:
+            return []  # reported at the data file's lines
+        if data.start is None or not data.items:
+            logger.warning("no scenarios to draw: add them to scenarios.yaml in the data "
+                           "folder", location=self.get_location(), type="handbook",
+                           subtype=Check.SCENARIO.value)
+            return []
+        code, alt = scenario_code(data)
+        node = mermaid()
+        node["code"] = code
+        node["options"] = {}
+        node["alt"] = alt
+        node.source, node.line = self.get_source_info()
+        if "caption" in self.options:
+            figure = figure_wrapper(self, node, self.options["caption"])
+            figure.source, figure.line = node.source, node.line
+            return [figure]
+        return [node]
+
+
+def report_scenarios(app: Sphinx) -> None:
+    app._handbook_scenarios = None  # type: ignore[attr-defined]
+    data = get_scenarios(app)
+    for problem in data.problems:
+        warn(problem)
+    uses = set(getattr(app, "_handbook_data_uses", set()))
+    app._handbook_data_uses = uses | data.fact_ids()  # type: ignore[attr-defined]
+
+
+def setup_scenarios(app: Sphinx) -> None:
+    app.add_directive("scenario-diagram", ScenarioDiagramDirective)
+    # after the missions (priority 600), which reset the data uses
+    app.connect("builder-inited", report_scenarios, priority=610)

@@ -298,7 +298,8 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
 def _picture(html: str, cls: str) -> tuple[str, str]:
     """(text alternative, inline SVG markup) of the first picture of a class on a page."""
     m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
-                  r'(.*?)</div></div>', html, re.S)
+                  r'(<div class="only-light">.*?</svg>\s*</div><div class="only-dark">.*?'
+                  r'</svg>\s*</div>)</div>', html, re.S)
     assert m, f"no {cls} picture"
     return m.group(1), m.group(2)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,3 +79,13 @@ def clean_project(tmp_path: Path) -> Iterator[Path]:
     dest = tmp_path / "project"
     shutil.copytree(ROOTS / "test-clean", dest)
     yield dest
+
+
+def picture(html: str, cls: str) -> tuple[str, str]:
+    """(text alternative, light and dark inline SVG markup) of the first picture of a class
+    (``hb-diagram``, ``hb-diagram hb-chart``) on a built page."""
+    m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
+                  r'(<div class="only-light">.*?</svg>\s*</div><div class="only-dark">.*?'
+                  r'</svg>\s*</div>)</div>', html, re.S)
+    assert m, f"no {cls} picture"
+    return m.group(1), m.group(2)

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, picture
 
 pytestmark = pytest.mark.slow
 SPHINX = [sys.executable, "-m", "sphinx"]
@@ -295,15 +295,6 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
         assert "Operation New Dawn" in history
 
 
-def _picture(html: str, cls: str) -> tuple[str, str]:
-    """(text alternative, inline SVG markup) of the first picture of a class on a page."""
-    m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
-                  r'(<div class="only-light">.*?</svg>\s*</div><div class="only-dark">.*?'
-                  r'</svg>\s*</div>)</div>', html, re.S)
-    assert m, f"no {cls} picture"
-    return m.group(1), m.group(2)
-
-
 def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:
     """Replace text inside ONE fact record of the copied register, and nothing else."""
     for path in (docs / "_data" / "facts").glob("*.yaml"):
@@ -340,8 +331,8 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
         return {p: (out / p).read_text(encoding="utf-8") for p in pages}
 
     first = build()
-    mission_alt, mission_svg = _picture(first["history/index.html"], "hb-diagram")
-    chart_alt, chart_svg = _picture(first["posture/troops.html"], "hb-diagram hb-chart")
+    mission_alt, mission_svg = picture(first["history/index.html"], "hb-diagram")
+    chart_alt, chart_svg = picture(first["posture/troops.html"], "hb-diagram hb-chart")
     assert "Invasion (major combat operations), March 2003 \u2013 May 2003." in mission_alt
     assert "<p>1 May 2003</p>" in first["reference/chronology.html"]
     assert "<p>15 January 2021</p>" in first["reference/chronology.html"]
@@ -351,19 +342,19 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
     _edit_fact(docs, "h.invasion.mission-accomplished", "as_of: 2003-05-01",
                "as_of: 2003-06-01")
     second = build()
-    alt, svg = _picture(second["history/index.html"], "hb-diagram")
+    alt, svg = picture(second["history/index.html"], "hb-diagram")
     assert "Invasion (major combat operations), March 2003 \u2013 June 2003." in alt
     assert "May 2003 \u2013 August 2010" not in alt and "June 2003 \u2013 August 2010" in alt
     assert svg != mission_svg and "June 2003" in svg
     assert "1 June 2003" in second["reference/chronology.html"]
     assert "1 May 2003" not in second["reference/chronology.html"]
     assert "1 June 2003" in second["history/invasion.html"]
-    assert _picture(second["posture/troops.html"], "hb-diagram hb-chart") == (chart_alt,
+    assert picture(second["posture/troops.html"], "hb-diagram hb-chart") == (chart_alt,
                                                                              chart_svg)
 
     _edit_fact(docs, "oir.troops.2021-01", "as_of: 2021-01-15", "as_of: 2021-02-15")
     third = build()
-    new_chart_alt, new_chart_svg = _picture(third["posture/troops.html"], "hb-diagram hb-chart")
+    new_chart_alt, new_chart_svg = picture(third["posture/troops.html"], "hb-diagram hb-chart")
     assert "February 2021: 2,500" in new_chart_alt and "January 2021: 2,500" not in new_chart_alt
     assert new_chart_svg != chart_svg
     assert "15 February 2021" in third["posture/troops.html"]  # the chart's table of points

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import ROOTS, build_project
+from conftest import ROOTS, build_project, picture
 
 FACTS = """
 - id: troops.2024
@@ -123,14 +122,6 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(mermaid, "run_batch", batch)
     monkeypatch.setattr(chart, "_draw", draw)
     return seen
-
-
-def picture(html: str, cls: str) -> tuple[str, str]:
-    """(text alternative, inline SVG markup) of the first picture of a class on a page."""
-    m = re.search(rf'<div (?:id="[^"]*" )?class="{cls}" role="img" aria-label="([^"]*)">'
-                  r'(.*?)</div></div>', html, re.S)
-    assert m, f"no {cls} picture"
-    return m.group(1), m.group(2)
 
 
 def read(built_out: Path, page: str) -> str:

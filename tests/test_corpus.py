@@ -72,6 +72,8 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
     assert "about 2,500" in html and "(as of September 2024)" in html
     assert 'href="register.html#fact-troops-2024"' in html
     assert '<div class="hb-diagram" role="img"' in html
+    # titles keep their capitals (pybtex's plain style would print "Us troops stay in iraq")
+    assert "US troops stay in Iraq." in (built.outdir / "sources.html").read_text("utf-8")
 
 
 @pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term"])

@@ -10,7 +10,8 @@ Here the bibliography style named by ``bibtex_default_style`` (``plain`` in the 
 is replaced, when the configuration is read, by a subclass registered under
 ``handbook-<name>``: a dead source still shows its URL (so the next link check sees it
 again) with "link reported dead on DATE", then "Archived copy:" and its ``archiveurl``.
-Live sources render exactly as the base style renders them.
+Live sources render as the base style renders them, except that titles keep the capitals
+they are typed with (the base style lower-cases all but the first letter).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def archive_style(base_name: str) -> str:
     base: Any = find_plugin(GROUP, base_name)
 
     class ArchiveStyle(base):
+        def format_title(self, e: Any, which_field: str, as_sentence: bool = True) -> Any:
+            # the base style lower-cases titles ("Us task force ... isis in iraq"): a news
+            # headline's capitals (US, ISIS, Iraq) are part of it, so keep them as typed
+            title = field(which_field)
+            return sentence[title] if as_sentence else title
+
         def format_web_refs(self, e: Any) -> Any:
             checked = DEAD.get(e.key)
             if checked is None:

@@ -27,7 +27,8 @@ from .problems import Check
 from .registry import Fact
 
 logger = logging.getLogger(__name__)
-CHART_VERSION = "1"
+#: part of every cached chart's name: an edit of the drawing code draws the chart again
+CHART_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 THEMES = {
     "light": {"fg": "#222222", "grid": "#cccccc", "line": "#1f5fa8", "bg": "none"},
     "dark": {"fg": "#e6e6e6", "grid": "#555555", "line": "#7fb3ff", "bg": "none"},
@@ -46,12 +47,12 @@ def _draw(points: list[Fact], variant: str, out: Path, title: str) -> None:
 
     colours = THEMES["light" if variant == "print" else variant]
     rc: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": f"hb-chart-{variant}",
-          "pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 10,
+          "pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 12,
           "axes.edgecolor": colours["fg"], "axes.labelcolor": colours["fg"],
           "xtick.color": colours["fg"], "ytick.color": colours["fg"],
           "text.color": colours["fg"]}
     with plt.rc_context(rc):
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig, ax = plt.subplots(figsize=(7, 4.2))  # text stays legible on a phone
         xs = [p.as_of.first_day for p in points]
         ys = [float(p.number or 0) for p in points]
         # matplotlib converts dates through its units registry; its stubs want numbers
@@ -60,11 +61,16 @@ def _draw(points: list[Fact], variant: str, out: Path, title: str) -> None:
         ax.set_yscale("symlog", linthresh=1000)
         ax.set_ylabel("US troops in Iraq (log scale)")
         ax.grid(True, color=colours["grid"], linewidth=0.5)
+        # label 1-2-5 steps, so a reader can read a value off the axis between decades
+        ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(
+            [m * 10 ** e for e in range(3, 6) for m in (1, 2, 5)]))
+        ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_ylim(bottom=min([1000.0, *ys]))  # the lowest label (1,000) stays on the axis
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
             lambda v, _pos: f"{int(v):,}"))
         for spine in ("top", "right"):
             ax.spines[spine].set_visible(False)
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=13)
         fig.patch.set_alpha(0.0)
         ax.patch.set_alpha(0.0)
         fig.tight_layout()

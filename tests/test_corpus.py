@@ -88,3 +88,23 @@ def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
         (tmp_path / "p" / page).touch()
     again = build_project(tmp_path / "p", "html", parallel=2, freshenv=False)
     assert sorted(str(p) for p in parse_warnings(again.warnings)) == expected
+
+
+def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A raw HTML link to a missing anchor is caught in the built site (the CLI's
+    read-only pass cannot see it); a Markdown link MyST already reports is not reported a
+    second time by the site check."""
+    shutil.copytree(ROOTS / "test-clean", tmp_path / "p")
+    index = tmp_path / "p" / "index.md"
+    lines = index.read_text(encoding="utf-8").splitlines()
+    lines[2:2] = ["See [the glossary](glossary.md#nowhere).", "",
+                  '<a href="glossary.html#elsewhere">glossary</a>', ""]
+    index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    built = build_project(tmp_path / "p", "html")
+    monkeypatch.chdir(tmp_path / "p")
+    assert sorted(str(p) for p in parse_warnings(built.warnings)) == [
+        "index.md:3: local id not found in doc 'glossary': 'nowhere' (myst.xref_missing)",
+        "index.md:5: broken internal link 'glossary.html#elsewhere' in index.html: "
+        "no element with id 'elsewhere' (link)",
+    ]

@@ -42,6 +42,28 @@ def read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
         return None
 
 
+#: deeper nesting is no data record: PyYAML's composer recurses and would crash on it
+MAX_DEPTH = 50
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than :data:`MAX_DEPTH` with a marked error
+    (PyYAML would raise RecursionError, a crash instead of a message)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _construct(node: yaml.Node) -> Any:
     loader = yaml.SafeLoader("")
     try:
@@ -65,7 +87,7 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
     if text is None:
         return []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -214,12 +214,13 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
         return None
     review: dt.date | None
     raw_review = v["review_by"]
-    if isinstance(raw_review, dt.date):
+    if isinstance(raw_review, dt.date) and not isinstance(raw_review, dt.datetime):
         review = raw_review
     elif raw_review == "never":
         review = None
-    else:
-        problems.append(_date_problem(rec, "review_by", raw_review,
+    else:  # a time of day (a datetime) has no place in a review date either
+        problems.append(_date_problem(rec, "review_by", str(raw_review)
+                                      if isinstance(raw_review, dt.datetime) else raw_review,
                                       "use YYYY-MM-DD, or 'never' for settled history"))
         return None
     sources = v["sources"]

@@ -6,6 +6,7 @@ a schema problem can name the exact line of the field at fault.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,11 +87,18 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
     text = read_text(path, display, problems)
     if text is None:
         return []
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+
+    def line_of(mark: yaml.Mark) -> int:
+        """The line of a mark as editors and ``grep -n`` count it: PyYAML also counts
+        U+0085, U+2028 and U+2029 as line breaks, which would shift every line after."""
+        return bisect.bisect_left(newlines, mark.index) + 1
+
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        line = line_of(mark) if mark else 1
         what = exc.problem or exc.context or "syntax error"
         problems.append(Problem(display, line, f"malformed YAML: {what}", Check.YAML))
         return []
@@ -101,20 +109,20 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
         return []
     if not isinstance(root, yaml.SequenceNode):
         problems.append(
-            Problem(display, root.start_mark.line + 1,
+            Problem(display, line_of(root.start_mark),
                     "expected a YAML list of records (items starting with '- ')", Check.SCHEMA)
         )
         return []
     records = []
     for item in root.value:
-        line = item.start_mark.line + 1
+        line = line_of(item.start_mark)
         if not isinstance(item, yaml.MappingNode):
             problems.append(Problem(display, line, "expected a mapping of fields (key: value)",
                                     Check.SCHEMA))
             continue
         rec = Record(display, line)
         for key_node, value_node in item.value:
-            key_line = key_node.start_mark.line + 1
+            key_line = line_of(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(Problem(display, key_line, "field names must be plain words",
                                         Check.SCHEMA))

@@ -194,7 +194,8 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
             bad = True
     if bad:
         return None
-    v = rec.values
+    # an optional field left empty ("kind:") is as good as absent
+    v = {k: x for k, x in rec.values.items() if x is not None and x != ""}
     fid = str(v["id"])
     if not FACT_ID.match(fid):
         problems.append(Problem(rec.path, rec.line_of("id"),

@@ -74,7 +74,7 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
     assert '<div class="hb-diagram" role="img"' in html
 
 
-@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term"])
+@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term", "non-utf8"])
 def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """-j 2 gives the same warnings as a serial build; touching pages and rebuilding gives

@@ -247,7 +247,7 @@ def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
         assert_defined(problems, lines)
 
 
-@fuzz(150)
+@fuzz(300)
 @given(facts=file_bytes)
 @example(facts=("- id: x\n  value: " + "[" * 5000 + "]" * 5000).encode())
 @example(facts=FACTS.replace("2026-09-30", "2026-09-30 10:00:00").encode())
@@ -259,7 +259,7 @@ def test_facts_file_never_crashes(facts: bytes) -> None:
     _load(facts, BIB.encode())
 
 
-@fuzz(100)
+@fuzz(200)
 @given(bib=st.one_of(mutated(BIB).map(str.encode), st.binary(max_size=300),
                      st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass"))))
 @example(bib=b"@misc{k,\n title = " + b"{" * 5000 + b"}" * 5000 + b",\n}")
@@ -269,7 +269,7 @@ def test_bib_file_never_crashes(bib: bytes) -> None:
     _load(FACTS.encode(), bib)
 
 
-@fuzz(120)
+@fuzz(200)
 @given(missions=st.one_of(mutated(MISSIONS).map(str.encode), st.binary(max_size=200)))
 @example(missions=("- id: x\n  name: " + "[" * 5000).encode())
 def test_missions_file_never_crashes(missions: bytes) -> None:
@@ -365,7 +365,7 @@ PIECES = ["# Title", "Plain text.", "The {term}`ISF` train.", "The ISF train.",
 OUT_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<msg>.+) \((?P<kind>[\w.-]+)\)$")
 
 
-@fuzz(15)
+@fuzz(40)
 @given(lines=st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=20)),
                       max_size=12))
 def test_check_of_a_random_page_gives_only_messages(lines: list[str]) -> None:

@@ -99,7 +99,8 @@ def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
     index = tmp_path / "p" / "index.md"
     lines = index.read_text(encoding="utf-8").splitlines()
     lines[2:2] = ["See [the glossary](glossary.md#nowhere).", "",
-                  '<a href="glossary.html#elsewhere">glossary</a>', ""]
+                  '<a href="glossary.html#elsewhere">glossary</a>', "",
+                  "See [below](#missing).", ""]
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
     built = build_project(tmp_path / "p", "html")
     monkeypatch.chdir(tmp_path / "p")
@@ -107,6 +108,7 @@ def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
         "index.md:3: local id not found in doc 'glossary': 'nowhere' (myst.xref_missing)",
         "index.md:5: broken internal link 'glossary.html#elsewhere' in index.html: "
         "no element with id 'elsewhere' (link)",
+        "index.md:7: 'myst' cross-reference target not found: 'missing' (myst.xref_missing)",
     ]
 
 

@@ -90,20 +90,25 @@ def broken_links(outdir: Path) -> list[tuple[str, str, str]]:
 
 def _myst_reported(env: BuildEnvironment, docname: str, page: str, url: str) -> bool:
     """Whether MyST has already warned, at its source line, about this link: a Markdown
-    link ``[text](other.md#id)`` to an id the other page lacks (``myst.xref_missing``).
-    MyST still writes the link, so without this check it would be reported twice."""
+    link ``[text](other.md#id)`` or ``[text](#id)`` to an id that does not exist
+    (``myst.xref_missing``).  MyST still writes the link, so without this check it would
+    be reported twice."""
     parts = urlsplit(url)
     if not parts.fragment or parts.scheme or parts.netloc:
         return False
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(parts.path)))
-    target_doc = target.removesuffix(".html") if parts.path else docname
     fragment = unquote(parts.fragment)
+    if parts.path:  # [text](other.md#id): the target document and the id apart
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page),
+                                                   unquote(parts.path)))
+        wanted = (target.removesuffix(".html"), fragment)
+    else:  # [text](#id): the id alone
+        wanted = (fragment, None)
     try:
         tree = env.get_doctree(docname)
     except (OSError, EOFError, KeyError):  # pragma: no cover - no pickled doctree
         return False
-    return any(node.get("reftype") == "myst" and node.get("reftarget") == target_doc
-               and node.get("reftargetid") == fragment
+    return any(node.get("reftype") == "myst"
+               and (node.get("reftarget"), node.get("reftargetid")) == wanted
                for node in tree.findall(addnodes.pending_xref))
 
 

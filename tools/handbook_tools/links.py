@@ -100,7 +100,7 @@ def _myst_reported(env: BuildEnvironment, docname: str, page: str, url: str) -> 
     if parts.path:  # [text](other.md#id): the target document and the id apart
         target = posixpath.normpath(posixpath.join(posixpath.dirname(page),
                                                    unquote(parts.path)))
-        wanted = (target.removesuffix(".html"), fragment)
+        wanted: tuple[str, str | None] = (target.removesuffix(".html"), fragment)
     else:  # [text](#id): the id alone
         wanted = (fragment, None)
     try:

@@ -76,7 +76,7 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
     assert "US troops stay in Iraq." in (built.outdir / "sources.html").read_text("utf-8")
 
 
-@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term"])
+@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term", "non-utf8"])
 def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """-j 2 gives the same warnings as a serial build; touching pages and rebuilding gives
@@ -90,3 +90,115 @@ def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
         (tmp_path / "p" / page).touch()
     again = build_project(tmp_path / "p", "html", parallel=2, freshenv=False)
     assert sorted(str(p) for p in parse_warnings(again.warnings)) == expected
+
+
+def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A raw HTML link to a missing anchor is caught in the built site (the CLI's
+    read-only pass cannot see it); a Markdown link MyST already reports is not reported a
+    second time by the site check."""
+    shutil.copytree(ROOTS / "test-clean", tmp_path / "p")
+    index = tmp_path / "p" / "index.md"
+    lines = index.read_text(encoding="utf-8").splitlines()
+    lines[2:2] = ["See [the glossary](glossary.md#nowhere).", "",
+                  '<a href="glossary.html#elsewhere">glossary</a>', "",
+                  "See [below](#missing).", ""]
+    index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    built = build_project(tmp_path / "p", "html")
+    monkeypatch.chdir(tmp_path / "p")
+    assert sorted(str(p) for p in parse_warnings(built.warnings)) == [
+        "index.md:3: local id not found in doc 'glossary': 'nowhere' (myst.xref_missing)",
+        "index.md:5: broken internal link 'glossary.html#elsewhere' in index.html: "
+        "no element with id 'elsewhere' (link)",
+        "index.md:7: 'myst' cross-reference target not found: 'missing' (myst.xref_missing)",
+    ]
+
+
+# ---------------------------------------------------------------------------- records
+#: pages that cite facts and link terms: the records a parallel build must merge
+PAGES = {
+    "p1": "{fact}`troops.2024` support the {term}`ISF`.",
+    "p2": "The invasion began on {fact:value}`invasion.start`.",
+    "p3": "{fact}`troops.2024` and {fact:date}`invasion.start`.",
+    "p4": "The {term}`MNF` led the coalition.",
+    "p5": "A page without facts.",
+    "p6": "{fact:value}`troops.2024`.",
+}
+#: then: p3 stops citing invasion.start, p4 stops linking MNF, p5 starts citing a fact
+EDITS = {
+    "p3": "{fact}`troops.2024` only.",
+    "p4": "The coalition was led by others.",
+    "p5": "The invasion began on {fact:value}`invasion.start`.",
+}
+
+
+def _records_project(dest: Path) -> Path:
+    shutil.copytree(ROOTS / "test-clean", dest)
+    for name, text in PAGES.items():
+        (dest / f"{name}.md").write_text(f"# Page {name}\n\n{text}\n", encoding="utf-8")
+    index = dest / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "sources\n```", "sources\n" + "\n".join(PAGES) + "\n```"), encoding="utf-8")
+    glossary = dest / "glossary.md"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "```\n", "\nMNF\n  **Multi-National Force**. The coalition command.\n```\n"),
+        encoding="utf-8")
+    return dest
+
+
+def _edit(project: Path) -> None:
+    for name, text in EDITS.items():
+        (project / f"{name}.md").write_text(f"# Page {name}\n\n{text}\n", encoding="utf-8")
+    for name in ("p1", "p2", "index"):  # touched, not changed
+        (project / f"{name}.md").touch()
+
+
+def used_on(outdir: Path) -> dict[str, list[str]]:
+    """The fact register's "Used on" cell of each fact: the pages that use it."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((outdir / "register.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    rows = {}
+    for row in soup.select("table.hb-register tbody tr"):
+        cells = row.find_all("td")
+        rows[cells[0].get_text(strip=True)] = [a.get_text() for a in cells[-1].find_all("a")]
+    return rows
+
+
+def test_parallel_and_incremental_builds_keep_every_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The register's "Used on" lists and the glossary's use records are the same from a
+    serial build, a -j 2 build, and a -j 2 rebuild after editing and touching pages (the
+    same as a fresh build of the edited pages): nothing duplicated, nothing lost."""
+    serial = build_project(_records_project(tmp_path / "serial"), "html")
+    par = build_project(_records_project(tmp_path / "par"), "html", parallel=2)
+    assert serial.warnings == par.warnings == ""
+    before = {"invasion.start": ["Chronology", "Clean", "Page p2", "Page p3"],
+              "troops.2024": ["Clean", "Page p1", "Page p3", "Page p6"]}
+    assert used_on(serial.outdir) == used_on(par.outdir) == before
+    assert differing_pages(serial.outdir, par.outdir) == []
+
+    _edit(par.srcdir)
+    again = build_project(par.srcdir, "html", parallel=2, freshenv=False)
+    fresh = build_project(_records_project(tmp_path / "fresh"), "html", freshenv=True)
+    _edit(fresh.srcdir)
+    fresh = build_project(fresh.srcdir, "html", outdir=tmp_path / "fresh-out")
+    after = {"invasion.start": ["Chronology", "Clean", "Page p2", "Page p5"],
+             "troops.2024": ["Clean", "Page p1", "Page p3", "Page p6"]}
+    assert used_on(again.outdir) == used_on(fresh.outdir) == after
+    unused = "glossary.md:7: glossary entry 'MNF' is never linked from a page: link it with " \
+             "{term}`MNF` or remove it (unused-term)"
+    for built in (again, fresh):
+        monkeypatch.chdir(built.srcdir)
+        assert [str(p) for p in parse_warnings(built.warnings)] == [unused]
+    assert differing_pages(again.outdir, fresh.outdir) == []
+
+
+def differing_pages(a: Path, b: Path) -> list[str]:
+    """HTML pages that differ between two builds (or exist in one only)."""
+    pages_a = {p.relative_to(a).as_posix() for p in a.rglob("*.html")}
+    pages_b = {p.relative_to(b).as_posix() for p in b.rglob("*.html")}
+    out = sorted(pages_a ^ pages_b)
+    return out + [p for p in sorted(pages_a & pages_b)
+                  if (a / p).read_bytes() != (b / p).read_bytes()]

@@ -7,11 +7,14 @@ source document, so the strict build fails.
 
 from __future__ import annotations
 
+import posixpath
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from .problems import Check
@@ -85,12 +88,54 @@ def broken_links(outdir: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+def _myst_reported(env: BuildEnvironment, docname: str, page: str, url: str) -> bool:
+    """Whether MyST has already warned, at its source line, about this link: a Markdown
+    link ``[text](other.md#id)`` or ``[text](#id)`` to an id that does not exist
+    (``myst.xref_missing``).  MyST still writes the link, so without this check it would
+    be reported twice."""
+    parts = urlsplit(url)
+    if not parts.fragment or parts.scheme or parts.netloc:
+        return False
+    fragment = unquote(parts.fragment)
+    if parts.path:  # [text](other.md#id): the target document and the id apart
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page),
+                                                   unquote(parts.path)))
+        wanted: tuple[str, str | None] = (target.removesuffix(".html"), fragment)
+    else:  # [text](#id): the id alone
+        wanted = (fragment, None)
+    try:
+        tree = env.get_doctree(docname)
+    except (OSError, EOFError, KeyError):  # pragma: no cover - no pickled doctree
+        return False
+    return any(node.get("reftype") == "myst"
+               and (node.get("reftarget"), node.get("reftargetid")) == wanted
+               for node in tree.findall(addnodes.pending_xref))
+
+
+def _source_line(env: BuildEnvironment, docname: str, url: str) -> int:
+    """The first line of the page's source that holds the link (0: not found there,
+    e.g. a link the theme writes)."""
+    try:
+        text = env.doc2path(docname).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if url in line:
+            return number
+    return 0
+
+
 def check_built_links(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html" or app.builder.name != "html":
         return
     for page, url, reason in broken_links(Path(app.outdir)):
         docname = page.removesuffix(".html")
-        location = docname if docname in app.env.all_docs else None
+        if docname in app.env.all_docs and _myst_reported(app.env, docname, page, url):
+            continue
+        location: str | tuple[str, int] | None = None
+        if docname in app.env.all_docs:
+            line = _source_line(app.env, docname, url)
+            location = (docname, line) if line else docname
         logger.warning(f"broken internal link {url!r} in {page}: {reason}",
                        location=location, type="handbook", subtype=Check.LINK.value)
 

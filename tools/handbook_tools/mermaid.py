@@ -230,11 +230,22 @@ def themed_svgs(self: HTML5Translator, node: nodes.Element, classes: str, alt: s
         f'<div class="only-dark">{_svg_markup(dark)}</div></div>\n')
 
 
+#: the time stamps Chromium writes into every PDF: the time of rendering
+PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate)\s*\((?:[^()\\]|\\.)*\)")
+
+
+def without_dates(pdf: bytes) -> bytes:
+    """The PDF with its creation and modification dates blanked out (replaced by spaces of
+    the same length, so every byte offset of the file stays valid): two builds of the same
+    diagram then give the same bytes."""
+    return PDF_DATES.sub(lambda m: b" " * len(m.group(0)), pdf)
+
+
 def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
                 size: str) -> None:
     """Copy a vector PDF into the LaTeX output and include it, centred, as the node."""
     self.body.append(self.hypertarget_to(node))
-    shutil.copyfile(source, Path(self.builder.outdir, name))
+    Path(self.builder.outdir, name).write_bytes(without_dates(source.read_bytes()))
     self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[{size}]{{{name}}}"
                      "\\end{center}\n")
 

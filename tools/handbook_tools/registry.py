@@ -176,6 +176,20 @@ def _type_problem(rec: Record, key: str, value: Any) -> Problem | None:
     return None
 
 
+#: a date written in the right shape: YYYY-MM-DD or YYYY-MM
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
+
+
+def _date_problem(rec: Record, key: str, raw: Any, usage: str) -> Problem:
+    """A bad date: one the calendar lacks (2023-02-30), or one in the wrong shape."""
+    if isinstance(raw, str) and _DATE_SHAPE.fullmatch(raw.strip()):
+        return Problem(rec.path, rec.line_of(key),
+                       f"impossible date {raw!r} in {key!r}: the calendar has no such "
+                       "month or day", Check.SCHEMA)
+    return Problem(rec.path, rec.line_of(key), f"bad date {raw!r} in {key!r}: {usage}",
+                   Check.SCHEMA)
+
+
 def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
     """Validate one record; append its problems; return the fact when usable."""
     bad = False
@@ -200,7 +214,8 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
             bad = True
     if bad:
         return None
-    v = rec.values
+    # an optional field left empty ("kind:") is as good as absent
+    v = {k: x for k, x in rec.values.items() if x is not None and x != ""}
     fid = str(v["id"])
     if not FACT_ID.match(fid):
         problems.append(Problem(rec.path, rec.line_of("id"),
@@ -215,20 +230,19 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
         return None
     as_of = AsOf.parse(v["as_of"])
     if as_of is None:
-        problems.append(Problem(rec.path, rec.line_of("as_of"),
-                                f"bad date {v['as_of']!r} in 'as_of': use YYYY-MM-DD, "
-                                "YYYY-MM or YYYY", Check.SCHEMA))
+        problems.append(_date_problem(rec, "as_of", v["as_of"],
+                                      "use YYYY-MM-DD, YYYY-MM or YYYY"))
         return None
     review: dt.date | None
     raw_review = v["review_by"]
-    if isinstance(raw_review, dt.date):
+    if isinstance(raw_review, dt.date) and not isinstance(raw_review, dt.datetime):
         review = raw_review
     elif raw_review == "never":
         review = None
-    else:
-        problems.append(Problem(rec.path, rec.line_of("review_by"),
-                                f"bad date {raw_review!r} in 'review_by': use YYYY-MM-DD, "
-                                "or 'never' for settled history", Check.SCHEMA))
+    else:  # a time of day (a datetime) has no place in a review date either
+        problems.append(_date_problem(rec, "review_by", str(raw_review)
+                                      if isinstance(raw_review, dt.datetime) else raw_review,
+                                      "use YYYY-MM-DD, or 'never' for settled history"))
         return None
     sources = v["sources"]
     if not sources or not all(isinstance(s, str) and s for s in sources):

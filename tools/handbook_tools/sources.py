@@ -1,7 +1,9 @@
 """Checks of page sources before they are parsed: encoding and unclosed fences.
 
-- ``encoding``: a page that is not UTF-8 is reported at the line of its first bad byte and
-  left out of the build (which then fails under ``-W``) instead of crashing Sphinx;
+- ``encoding``: a page that is not UTF-8 is reported at the line of its first bad byte;
+  Sphinx then reads it with the bad bytes replaced (U+FFFD) instead of crashing, so the
+  page stays in the build and its toctree entry gives no second, misleading message (the
+  build still fails under ``-W``);
 - ``fence``: a MyST code or directive fence (```` ``` ````, ``~~~`` or ``:::``) opened and
   never closed would swallow the rest of the page silently; it is reported at its
   opening line.
@@ -9,8 +11,10 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -44,8 +48,32 @@ def unclosed_fences(text: str) -> list[tuple[int, str]]:
     return stack
 
 
+#: UTF-8 (a leading BOM allowed, as Sphinx's default ``utf-8-sig``) that decodes a bad
+#: byte as U+FFFD instead of raising: the reading codec once a bad page is reported
+LENIENT_UTF8 = "handbook-lenient-utf-8"
+
+
+def _lenient_codec(name: str) -> codecs.CodecInfo | None:
+    if name != LENIENT_UTF8.replace("-", "_"):
+        return None
+    base = codecs.lookup("utf-8-sig")
+
+    class Decoder(base.incrementaldecoder):  # type: ignore[name-defined]
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__("replace")
+
+    def decode(data: Any, errors: str = "strict") -> tuple[str, int]:
+        return base.decode(data, "replace")
+
+    return codecs.CodecInfo(base.encode, decode, base.streamreader, base.streamwriter,
+                            base.incrementalencoder, Decoder, name=LENIENT_UTF8)
+
+
+codecs.register(_lenient_codec)
+
+
 def check_encodings(app: Sphinx) -> None:
-    """Report pages that are not UTF-8, and leave them out so the build goes on."""
+    """Report pages that are not UTF-8, and have Sphinx read them leniently."""
     exclude = Matcher(list(app.config.exclude_patterns) + ["_build/**", ".*/**"])
     suffixes = tuple(app.config.source_suffix)
     src = Path(app.srcdir)
@@ -59,8 +87,9 @@ def check_encodings(app: Sphinx) -> None:
                 logger.warning(prob.message, location=prob.location, type="handbook",
                                subtype=prob.check.value if isinstance(prob.check, Check)
                                else prob.check)
-            # a new list: the default value is shared by every app in the process
-            app.config.exclude_patterns = [*app.config.exclude_patterns, rel]
+            if str(app.env.settings.get("input_encoding", "")).lower() in ("utf-8",
+                                                                          "utf-8-sig"):
+                app.env.settings["input_encoding"] = LENIENT_UTF8
 
 
 def check_fences(app: Sphinx, docname: str, source: list[str]) -> None:

@@ -6,6 +6,8 @@ a schema problem can name the exact line of the field at fault.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ class Record:
     lines: dict[str, int] = field(default_factory=dict)
     #: the YAML node of each field, to read nested records with their lines
     nodes: dict[str, yaml.Node] = field(default_factory=dict, repr=False, compare=False)
+    #: the file's line of a YAML mark (see :func:`load_records`), for nested records
+    line_at: Callable[[yaml.Mark], int] = field(default=lambda m: m.line + 1, repr=False,
+                                                compare=False)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -44,6 +49,28 @@ def read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
         return None
 
 
+#: deeper nesting is no data record: PyYAML's composer recurses and would crash on it
+MAX_DEPTH = 50
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than :data:`MAX_DEPTH` with a marked error
+    (PyYAML would raise RecursionError, a crash instead of a message)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _construct(node: yaml.Node) -> Any:
     loader = yaml.SafeLoader("")
     try:
@@ -56,10 +83,14 @@ def _construct(node: yaml.Node) -> Any:
         loader.dispose()
 
 
-def _mapping_record(item: yaml.MappingNode, display: str, problems: list[Problem]) -> Record:
-    rec = Record(display, item.start_mark.line + 1)
+LineOf = Callable[[yaml.Mark], int]
+
+
+def _mapping_record(item: yaml.MappingNode, display: str, problems: list[Problem],
+                    line_of: LineOf) -> Record:
+    rec = Record(display, line_of(item.start_mark), line_at=line_of)
     for key_node, value_node in item.value:
-        key_line = key_node.start_mark.line + 1
+        key_line = line_of(key_node.start_mark)
         if not isinstance(key_node, yaml.ScalarNode):
             problems.append(Problem(display, key_line, "field names must be plain words",
                                     Check.SCHEMA))
@@ -79,14 +110,15 @@ def _mapping_record(item: yaml.MappingNode, display: str, problems: list[Problem
     return rec
 
 
-def _records_of(seq: yaml.SequenceNode, display: str, problems: list[Problem]) -> list[Record]:
+def _records_of(seq: yaml.SequenceNode, display: str, problems: list[Problem],
+                line_of: LineOf) -> list[Record]:
     records = []
     for item in seq.value:
         if not isinstance(item, yaml.MappingNode):
-            problems.append(Problem(display, item.start_mark.line + 1,
+            problems.append(Problem(display, line_of(item.start_mark),
                                     "expected a mapping of fields (key: value)", Check.SCHEMA))
             continue
-        records.append(_mapping_record(item, display, problems))
+        records.append(_mapping_record(item, display, problems, line_of))
     return records
 
 
@@ -101,7 +133,7 @@ def sub_records(rec: Record, key: str, problems: list[Problem]) -> list[Record] 
                                 f"field {key!r} must be a list of records (items starting "
                                 "with '- ')", Check.SCHEMA))
         return None
-    return _records_of(node, rec.path, problems)
+    return _records_of(node, rec.path, problems, rec.line_at)
 
 
 def load_records(path: Path, display: str, problems: list[Problem]) -> list[Record]:
@@ -114,11 +146,18 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
     text = read_text(path, display, problems)
     if text is None:
         return []
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+
+    def line_of(mark: yaml.Mark) -> int:
+        """The line of a mark as editors and ``grep -n`` count it: PyYAML also counts
+        U+0085, U+2028 and U+2029 as line breaks, which would shift every line after."""
+        return bisect.bisect_left(newlines, mark.index) + 1
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        line = line_of(mark) if mark else 1
         what = exc.problem or exc.context or "syntax error"
         problems.append(Problem(display, line, f"malformed YAML: {what}", Check.YAML))
         return []
@@ -129,8 +168,8 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
         return []
     if not isinstance(root, yaml.SequenceNode):
         problems.append(
-            Problem(display, root.start_mark.line + 1,
+            Problem(display, line_of(root.start_mark),
                     "expected a YAML list of records (items starting with '- ')", Check.SCHEMA)
         )
         return []
-    return _records_of(root, display, problems)
+    return _records_of(root, display, problems, line_of)

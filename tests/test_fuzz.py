@@ -94,6 +94,7 @@ MESSAGES: dict[Check, list[str]] = {
         rf"duplicate fact id {Q} \(first defined at .+:\d+\)",
         rf"duplicate source key {Q} \(first defined at (line \d+|.+:\d+)\)",
         rf"duplicate mission id {Q} \(first at line \d+\)",
+        rf"source {Q} has the same URL as {Q} \(.+:\d+\): cite {Q} and remove this entry",
     ],
     Check.SOURCE: [
         r"missing required field 'sources': .+",

@@ -319,13 +319,19 @@ def load_sources(path: Path, display: str, problems: list[Problem],
         line = text.count("\n", 0, m.start()) + 1
         end = entries[i + 1].start() if i + 1 < len(entries) else len(text)
         strict, pybtex.errors.strict = pybtex.errors.strict, True
+        chunk = text[m.start():end]
         try:  # one entry at a time: a bad entry is reported at its own line
-            parse_string(text[m.start():end], "bibtex")
+            parse_string(chunk, "bibtex")
         except PybtexSyntaxError as exc:
             if bad_keys is not None:
                 bad_keys.add(key)
             what = re.sub(r"\s*in line \d+", "", str(exc))
-            problems.append(Problem(display, line + (exc.lineno or 1) - 1,
+            # pybtex also counts a lone '\r' as a line break: count lines up to the error's
+            # position the way editors and ``grep -n`` do
+            pos = exc.error_context_info[-1] if exc.error_context_info else None
+            offset = (chunk.count("\n", 0, pos) if isinstance(pos, int)
+                      else (exc.lineno or 1) - 1)
+            problems.append(Problem(display, line + offset,
                                     f"malformed BibTeX in entry {key!r}: {what}", Check.BIB))
             continue
         except PybtexError as exc:
@@ -457,6 +463,14 @@ def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path 
                                             f"at {first.path}:{first.line})", Check.DUPLICATE))
                 continue
             reg.sources[src.key] = src
+    by_url: dict[str, Source] = {}
+    for src in reg.sources.values():
+        first = by_url.setdefault(src.url.rstrip("/"), src) if src.url else src
+        if first is not src:  # one page, two keys: the book would list it twice
+            reg.problems.append(Problem(src.path, src.line,
+                                        f"source {src.key!r} has the same URL as {first.key!r} "
+                                        f"({first.path}:{first.line}): cite {first.key!r} "
+                                        "and remove this entry", Check.DUPLICATE))
     status_file = data_dir / LINK_STATUS
     if status_file.is_file():
         reg.files.append(status_file)

@@ -34,6 +34,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
     app.add_config_value("handbook_pdf_name", "", "html", str)
+    # Switches for the benchmark's stock baseline (tools/bench.py); both on for the book.
+    # False: no glossary, unused-fact, stale-fact, alt-text or built-link checks.
+    app.add_config_value("handbook_checks", True, "env", bool)
+    # False: sphinxcontrib-mermaid's own output (client-side mermaid from its CDN in HTML,
+    # one mermaid-cli process per diagram in LaTeX) instead of the batched inline SVG.
+    app.add_config_value("handbook_render_diagrams", True, "env", bool)
     setup_facts(app)
     setup_glossary(app)
     setup_mermaid(app)

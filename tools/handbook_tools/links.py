@@ -86,7 +86,8 @@ def broken_links(outdir: Path) -> list[tuple[str, str, str]]:
 
 
 def check_built_links(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html" or app.builder.name != "html":
+    if (exception is not None or app.builder.format != "html" or app.builder.name != "html"
+            or not app.config.handbook_checks):
         return
     for page, url, reason in broken_links(Path(app.outdir)):
         docname = page.removesuffix(".html")

@@ -30,6 +30,7 @@ import http.server
 import io
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,14 +76,47 @@ def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> float:
+@dataclass
+class Timing:
+    wall: float
+    cpu: float  # user + system seconds of the command and the processes it waited for
+
+
+def run_timed(cmd: list[str], env: dict[str, str] | None = None,
+              stdin: str | None = None) -> tuple[Timing, subprocess.CompletedProcess[str]]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    took = time.perf_counter() - start
+    proc = subprocess.run(cmd, cwd=REPO, env=env, input=stdin, capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Timing(wall, cpu), proc
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> Timing:
+    took, proc = run_timed(cmd, env)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                            f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return took
+
+
+class Series:
+    """Wall and CPU times of repeated runs, by measure."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def add(self, key: str, t: Timing) -> None:
+        self.wall.setdefault(key, []).append(round(t.wall, 3))
+        self.cpu.setdefault(key, []).append(round(t.cpu, 3))
+
+    def summary(self) -> dict[str, Any]:
+        return {"wall_runs": self.wall, "cpu_runs": self.cpu,
+                "median": {k: median(v) for k, v in self.wall.items()},
+                "cpu_median": {k: median(v) for k, v in self.cpu.items()}}
 
 
 # ---------------------------------------------------------------------------- variants
@@ -112,7 +147,7 @@ class Variant:
     def env(self) -> dict[str, str]:
         return {**os.environ, "HANDBOOK_CACHE_DIR": str(self.cache)}
 
-    def make(self, target: str) -> float:
+    def make(self, target: str) -> Timing:
         cmd = ["make", "--no-print-directory", "-s", target, f"DOCS={self.src}",
                f"BUILD={self.build}"]
         if self.sphinxopts is not None:
@@ -129,26 +164,39 @@ class Variant:
             page.write(f"\n<!-- benchmark edit {n} -->\n")
 
 
-def bench_builds(v: Variant, runs: int, pdf_runs: int) -> dict[str, Any]:
-    times: dict[str, list[float]] = {"html_clean": [], "html_nochange": [], "html_edit": [],
-                                     "pdf_clean": [], "check": []}
-    for i in range(runs):
+def bench_builds(variants: list[Variant], runs: int, pdf_runs: int) -> dict[str, Any]:
+    """Each measure of ours, then of the baseline, one after the other, so that both see
+    the same load of the machine."""
+    series = {v.name: Series() for v in variants}
+
+    def each(key: str, action: Callable[[Variant], Timing], n: int) -> None:
+        for v in variants:
+            if key == "check" and v.name != "ours":
+                continue  # the baseline has no checks
+            t = action(v)
+            series[v.name].add(key, t)
+            log(f"{v.name} {key} run {n + 1}: {t.wall:.1f} s wall, {t.cpu:.1f} s CPU")
+
+    def clean_html(v: Variant) -> Timing:
         v.clean("html", "html.new", "doctrees")
-        times["html_clean"].append(v.make("html"))
-        times["html_nochange"].append(v.make("html"))
-        v.edit(i)
-        times["html_edit"].append(v.make("html"))
-        log(f"{v.name} html run {i + 1}/{runs}: " + ", ".join(
-            f"{k} {t[-1]:.1f}s" for k, t in times.items() if t))
-    for i in range(pdf_runs):
+        return v.make("html")
+
+    def edited_html(v: Variant, n: int) -> Timing:
+        v.edit(n)
+        return v.make("html")
+
+    def clean_pdf(v: Variant) -> Timing:
         v.clean("latex", "doctrees/latex")
-        times["pdf_clean"].append(v.make("pdf"))
-        log(f"{v.name} pdf run {i + 1}/{pdf_runs}: {times['pdf_clean'][-1]:.1f}s")
-    if v.name == "ours":
-        for i in range(runs):
-            times["check"].append(v.make("check"))
-            log(f"check run {i + 1}/{runs}: {times['check'][-1]:.1f}s")
-    return {"runs": times, "median": {k: median(t) for k, t in times.items()}}
+        return v.make("pdf")
+
+    for n in range(runs):
+        each("html_clean", clean_html, n)
+        each("html_nochange", lambda v: v.make("html"), n)
+        each("html_edit", functools.partial(lambda n, v: edited_html(v, n), n), n)
+        each("check", lambda v: v.make("check"), n)
+    for n in range(pdf_runs):
+        each("pdf_clean", clean_pdf, n)
+    return {name: s.summary() for name, s in series.items()}
 
 
 # ---------------------------------------------------------------------------- diagrams
@@ -172,7 +220,7 @@ def book_diagrams(v: Variant) -> list[dict[str, str]]:
 def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
     node = shutil.which("node") or "node"
     mmdc = TOOLS / "node_modules" / ".bin" / "mmdc"
-    times: dict[str, list[float]] = {"batch": [], "per_diagram": []}
+    series = Series()
     variants = (("light", "default"), ("dark", "dark"))
     env = {**os.environ, "CHROMIUM": CHROMIUM}
     for _ in range(runs):
@@ -180,29 +228,27 @@ def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
             jobs = [{"code": d["code"], "format": "svg", "theme": theme,
                      "svgId": f"d{i}-{name}", "out": str(Path(tmp, f"d{i}-{name}.svg"))}
                     for i, d in enumerate(diagrams) for name, theme in variants]
-            start = time.perf_counter()
-            proc = subprocess.run([node, str(TOOLS / "render-mermaid.mjs")],
-                                  input=json.dumps(jobs), capture_output=True, text=True,
-                                  env=env, check=False)
-            times["batch"].append(time.perf_counter() - start)
+            took, proc = run_timed([node, str(TOOLS / "render-mermaid.mjs")], env,
+                                   stdin=json.dumps(jobs))
+            series.add("batch", took)
             if proc.returncode != 0 or not all(r["ok"] for r in json.loads(proc.stdout)):
                 raise RuntimeError(f"render-mermaid failed: {proc.stderr[-1000:]}")
         with tempfile.TemporaryDirectory() as tmp:
             puppeteer = Path(tmp, "puppeteer.json")
             puppeteer.write_text(json.dumps({"executablePath": CHROMIUM,
                                              "args": CHROMIUM_ARGS}))
-            start = time.perf_counter()
+            total = Timing(0.0, 0.0)
             for i, d in enumerate(diagrams):
                 for name, theme in variants:
                     src = Path(tmp, f"d{i}-{name}.mmd")
                     src.write_text(d["code"], encoding="utf-8")
-                    timed([str(mmdc), "-i", str(src), "-o", str(src.with_suffix(".svg")),
-                           "-t", theme, "-b", "transparent", "-p", str(puppeteer), "-q"],
-                          env)
-            times["per_diagram"].append(time.perf_counter() - start)
-    log("diagrams: " + ", ".join(f"{k} {median(t)}s" for k, t in times.items()))
-    return {"diagrams": len(diagrams), "renders": 2 * len(diagrams), "runs": times,
-            "median": {k: median(t) for k, t in times.items()}}
+                    t = timed([str(mmdc), "-i", str(src), "-o", str(src.with_suffix(".svg")),
+                               "-t", theme, "-b", "transparent", "-p", str(puppeteer), "-q"],
+                              env)
+                    total = Timing(total.wall + t.wall, total.cpu + t.cpu)
+            series.add("per_diagram", total)
+    log("diagrams: " + ", ".join(f"{k} {median(t)} s" for k, t in series.wall.items()))
+    return {"diagrams": len(diagrams), "renders": 2 * len(diagrams)} | series.summary()
 
 
 # ---------------------------------------------------------------------------- page weight
@@ -355,17 +401,24 @@ def table(rows: list[tuple[str, ...]]) -> str:
 
 
 def report(result: dict[str, Any]) -> str:
-    ours, base = result["builds"]["ours"]["median"], result["builds"]["baseline"]["median"]
+    b_ours, b_base = result["builds"]["ours"], result["builds"]["baseline"]
     labels = {"html_clean": "clean HTML build", "html_nochange": "no-change rebuild",
               "html_edit": f"rebuild after editing {EDIT_PAGE}", "pdf_clean": "clean PDF build",
               "check": "make check"}
-    rows = [("build (median wall time)", "ours", "baseline", "ours/baseline")]
+    rows = [("median of the runs", "ours wall", "base wall", "ours/base", "ours CPU",
+             "base CPU", "ours/base")]
+
+    def row(label: str, a: dict[str, Any], b: dict[str, Any], ka: str, kb: str) -> None:
+        wa, wb = a["median"].get(ka), b["median"].get(kb)
+        ca, cb = a["cpu_median"].get(ka), b["cpu_median"].get(kb)
+        rows.append((label, fmt_s(wa), fmt_s(wb), ratio(wa, wb), fmt_s(ca), fmt_s(cb),
+                     ratio(ca, cb)))
+
     for key, label in labels.items():
-        rows.append((label, fmt_s(ours[key]), fmt_s(base[key]), ratio(ours[key], base[key])))
-    d = result["diagrams"]["median"]
-    rows.append((f"{result['diagrams']['renders']} diagram renders: one batch vs one mmdc each",
-                 fmt_s(d["batch"]), fmt_s(d["per_diagram"]),
-                 ratio(d["batch"], d["per_diagram"])))
+        row(label, b_ours, b_base, key, key)
+    d = result["diagrams"]
+    row(f"{d['renders']} diagram renders: one batch (ours) vs one mmdc each (base)", d, d,
+        "batch", "per_diagram")
     out = [f"runs: {result['runs']} (PDF: {result['pdf_runs']}); medians; "
            f"{result['cpus']} CPU(s)", "", table(rows), ""]
 
@@ -423,10 +476,7 @@ def main() -> int:
                               "edited_page": EDIT_PAGE, "builds": {}, "pages": {}}
     for v in (ours, baseline):
         v.prepare()
-    step: Callable[[Variant], dict[str, Any]] = functools.partial(
-        bench_builds, runs=runs, pdf_runs=pdf_runs)
-    for v in (ours, baseline):
-        result["builds"][v.name] = step(v)
+    result["builds"] = bench_builds([ours, baseline], runs, pdf_runs)
     result["diagrams"] = bench_diagrams(book_diagrams(ours), runs)
     html = {v.name: v.build / "html" for v in (ours, baseline)}
     pages = [p for p in site_pages(html["ours"]) if (html["baseline"] / p).is_file()]

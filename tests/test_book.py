@@ -71,6 +71,19 @@ def test_no_page_loads_anything_from_another_host(html) -> None:
     assert importing == []
 
 
+def test_pages_load_only_what_they_use(html) -> None:
+    """No 1.5 MB fontawesome.js (the theme's CSS draws its icons); the search scripts and
+    index only on the search page (docs/_templates/layout.html)."""
+    out, _ = html
+    script = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"")
+    loaded = {p.relative_to(out).as_posix(): script.findall(p.read_text(encoding="utf-8"))
+              for p in out.rglob("*.html") if not p.relative_to(out).parts[0].startswith("_")}
+    assert loaded and all("fontawesome.js" not in s for srcs in loaded.values() for s in srcs)
+    searching = sorted(page for page, srcs in loaded.items()
+                       if any("searchindex.js" in s for s in srcs))
+    assert searching == ["search.html"]
+
+
 def test_mission_diagram_is_inline_svg_with_text_alternative(html) -> None:
     out, _ = html
     page = (out / "history" / "index.html").read_text(encoding="utf-8")

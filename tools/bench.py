@@ -60,7 +60,8 @@ BASELINE_CONF = """
 # ---- benchmark baseline (written by tools/bench.py): stock settings --------------------
 html_theme_options = {{}}          # sphinx-book-theme defaults
 html_sidebars = {{}}
-templates_path = []
+templates_path = []               # the theme's own layout: fontawesome.js, search on every page
+handbook_subset_icons = False     # the theme's whole icon font
 handbook_checks = False           # no glossary, fact, alt-text or built-link checks
 handbook_render_diagrams = False  # sphinxcontrib-mermaid's own output (CDN in HTML)
 mermaid_cmd = {mmdc!r}            # ... and one mermaid-cli process per diagram in LaTeX

@@ -19,6 +19,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .chronology import setup_chronology
     from .facts import setup_facts
     from .glossary import setup_glossary
+    from .icons import setup_icons
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
@@ -48,6 +49,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_chart(app)
     setup_sources(app)
     setup_links(app)
+    setup_icons(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 FONT = Path("_static", "vendor", "fontawesome", "webfonts", "fa-solid-900.woff2")
 ICON_CLASS = re.compile(r"\bfa-([a-z0-9-]+)")
 #: a rule of the class table: ``.fa-bars,.fa-navicon{--fa:"\f0c9"}``
-CLASS_GLYPH = re.compile(r'([^{}]+)\{--fa:"\\([0-9a-f]{4,5})"\}')
+CLASS_GLYPH = re.compile(r'((?:\.fa-[a-z0-9-]+,?)+)\{--fa:"\\([0-9a-f]{4,5})"\}')
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000fffff]")
 #: CSS escapes of private-use code points outside the ``.fa-*`` class table
 CSS_ESCAPE = re.compile(r'"\\([ef][0-9a-f]{3})"')
@@ -44,7 +44,8 @@ def used_code_points(outdir: Path) -> set[int]:
         points |= {int(cp, 16) for cp in CSS_ESCAPE.findall(rules)}
     names: set[str] = set()
     for path in outdir.rglob("*"):
-        if path.suffix in (".html", ".js") and path.is_file():
+        # fontawesome.js names every icon of the library; the pages do not load it
+        if path.suffix in (".html", ".js") and path.name != "fontawesome.js" and path.is_file():
             names |= set(ICON_CLASS.findall(path.read_text(encoding="utf-8", errors="replace")))
     points |= {table[n] for n in names if n in table}
     return points

@@ -20,7 +20,7 @@ DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fon
 DEB_TEST    := poppler-utils default-jre-headless
 
 .DEFAULT_GOAL := all
-.PHONY: help all setup html pdf epub serve screenshots check linkcheck test test-fast lint clean
+.PHONY: help all setup html pdf epub serve screenshots check linkcheck bench test test-fast lint clean
 
 help: ## show this help
 	@echo "Usage: make [target]   (first use installs what the target needs)"
@@ -91,6 +91,9 @@ linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); r
 	$(SPHINXBUILD) -b linkcheck -q -d $(BUILD)/doctrees/linkcheck $(DOCS) $(BUILD)/linkcheck || true
 	$(BIN)/python -m handbook_tools linkreport $(BUILD)/linkcheck/output.json \
 	  --docs $(DOCS) --write $(DOCS)/_data/link-status.yaml
+
+bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
+	$(BIN)/python tools/bench.py
 
 lint: $(BIN)/.installed ## ruff and mypy on the tools package
 	$(BIN)/ruff check tools tests

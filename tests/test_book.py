@@ -74,6 +74,37 @@ def test_no_page_loads_anything_from_another_host(html) -> None:
     assert importing == []
 
 
+def test_pages_load_only_what_they_use(html) -> None:
+    """No 1.5 MB fontawesome.js (the theme's CSS draws its icons); the search scripts and
+    index only on the search page (docs/_templates/layout.html)."""
+    out, _ = html
+    script = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"")
+    loaded = {p.relative_to(out).as_posix(): script.findall(p.read_text(encoding="utf-8"))
+              for p in out.rglob("*.html") if not p.relative_to(out).parts[0].startswith("_")}
+    assert loaded and all("fontawesome.js" not in s for srcs in loaded.values() for s in srcs)
+    searching = sorted(page for page, srcs in loaded.items()
+                       if any("searchindex.js" in s for s in srcs))
+    assert searching == ["search.html"]
+
+
+def test_icon_font_keeps_every_icon_the_pages_use(html) -> None:
+    from fontTools.ttLib import TTFont
+
+    out, _ = html
+    font = out / "_static" / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2"
+    cmap = set(TTFont(str(font)).getBestCmap())
+    css = (out / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    table = {name: int(cp, 16) for sel, cp in re.findall(r'([^{}]+)\{--fa:"\\([0-9a-f]+)"\}', css)
+             for name in re.findall(r"\.fa-([a-z0-9-]+)", sel)}
+    used = {name for p in out.rglob("*.html")
+            for cls in re.findall(r'class="([^"]*\b(?:fa-solid|fas)\b[^"]*)"',
+                                  p.read_text("utf-8"))
+            for name in re.findall(r"\bfa-([a-z0-9-]+)", cls) if name in table}
+    assert {"magnifying-glass", "bars", "download", "sun", "moon"} <= used
+    assert {name for name in used if table[name] not in cmap} == set()
+    assert len(cmap) < 100  # cut down: the whole font has about 1,400 icons
+
+
 def test_mission_diagram_is_inline_svg_with_text_alternative(html) -> None:
     out, _ = html
     page = (out / "history" / "index.html").read_text(encoding="utf-8")

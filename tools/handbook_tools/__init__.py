@@ -21,6 +21,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .facts import setup_facts
     from .freshness import setup_freshness
     from .glossary import setup_glossary
+    from .icons import setup_icons
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
@@ -37,6 +38,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
     app.add_config_value("handbook_pdf_name", "", "html", str)
+    # Switches for the benchmark's stock baseline (tools/bench.py); both on for the book.
+    # False: no glossary, unused-fact, stale-fact, alt-text or built-link checks.
+    app.add_config_value("handbook_checks", True, "env", bool)
+    # False: sphinxcontrib-mermaid's own output (client-side mermaid from its CDN in HTML,
+    # one mermaid-cli process per diagram in LaTeX) instead of the batched inline SVG.
+    app.add_config_value("handbook_render_diagrams", True, "env", bool)
     setup_facts(app)
     setup_freshness(app)
     setup_glossary(app)
@@ -48,7 +55,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_sources(app)
     setup_links(app)
     setup_bibstyle(app)
+    setup_icons(app)
     _quiet_pybtex()
+    _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")
     app.connect("builder-inited", _add_static)
     return {"version": __version__, "env_version": _code_version(), "parallel_read_safe": True,
@@ -84,3 +93,22 @@ def _quiet_pybtex() -> None:
 
     pybtex.errors.set_strict_mode(False)
     pybtex.errors.print_error = lambda *args, **kwargs: None
+
+
+def _cache_pybtex_plugin_lookups() -> None:
+    """Look each pybtex plugin up once a process, not once a citation.
+
+    pybtex finds its plugins (parser, style, backend) by scanning the installed packages'
+    entry points on every call, a few milliseconds each; sphinxcontrib-bibtex asks for one
+    for every citation it resolves and our source loader for every .bib entry, over a
+    thousand scans a build (``make bench`` measured them as most of a no-change rebuild).
+    The installed packages do not change during a build, so the scan's result is kept;
+    plugins registered at run time are still looked up first, as before.
+    """
+    import functools
+
+    import pybtex.plugin
+
+    lookup = pybtex.plugin.entry_points
+    if not hasattr(lookup, "cache_info"):
+        pybtex.plugin.entry_points = functools.lru_cache(maxsize=None)(lookup)

@@ -315,11 +315,13 @@ def check_unused(app: Sphinx, env: BuildEnvironment) -> None:
 
 def on_builder_inited(app: Sphinx) -> None:
     app._handbook_registry = None  # type: ignore[attr-defined]
-    report_registry(app)
+    if app.config.handbook_checks:
+        report_registry(app)
 
 
 def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
-    check_unused(app, env)
+    if app.config.handbook_checks:
+        check_unused(app, env)
 
 
 def setup_facts(app: Sphinx) -> None:

@@ -195,7 +195,7 @@ def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_do
 
 
 def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
-    if not app.config.handbook_check_prose:
+    if not app.config.handbook_check_prose or not app.config.handbook_checks:
         return
     gloss = collect_glossary(env)
     glossary_docs = {e.docname for e in gloss.entries}

@@ -126,7 +126,8 @@ def _source_line(env: BuildEnvironment, docname: str, url: str) -> int:
 
 
 def check_built_links(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html" or app.builder.name != "html":
+    if (exception is not None or app.builder.format != "html" or app.builder.name != "html"
+            or not app.config.handbook_checks):
         return
     for page, url, reason in broken_links(Path(app.outdir)):
         docname = page.removesuffix(".html")

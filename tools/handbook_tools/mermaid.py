@@ -30,7 +30,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
-from sphinxcontrib.mermaid import Mermaid, mermaid
+from sphinxcontrib.mermaid import Mermaid, html_visit_mermaid, latex_visit_mermaid, mermaid
 
 from .problems import Check
 
@@ -131,6 +131,8 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     """Render, in one browser session, every variant the builder needs and lacks."""
     app._handbook_mermaid_errors = {}  # type: ignore[attr-defined]
     app._handbook_mermaid_rendered = 0  # type: ignore[attr-defined]
+    if not app.config.handbook_render_diagrams:
+        return
     variants = VARIANTS.get(app.builder.format) or VARIANTS.get(app.builder.name)
     if not variants:
         return
@@ -139,7 +141,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     jobs: list[dict[str, Any]] = []
     by_digest: dict[str, list[Diagram]] = {}
     for diagram in diagrams:
-        if not diagram.alt:
+        if not diagram.alt and app.config.handbook_checks:
             logger.warning("diagram has no text alternative: add an ':alt:' option that "
                            "says in words what it shows", location=(diagram.docname,
                                                                     diagram.line),
@@ -252,6 +254,9 @@ def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: 
 
 def html_visit(self: HTML5Translator, node: mermaid) -> None:
     app = self.builder.app
+    if not app.config.handbook_render_diagrams:
+        html_visit_mermaid(self, node)  # stock: client-side mermaid
+        return
     digest = diagram_hash(node["code"])
     alt = node.get("alt") or "Diagram"
     light = variant_path(app, digest, "light", "svg")
@@ -265,6 +270,9 @@ def html_visit(self: HTML5Translator, node: mermaid) -> None:
 
 def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
     app = self.builder.app
+    if not app.config.handbook_render_diagrams:
+        latex_visit_mermaid(self, node)  # stock: one mermaid-cli process per diagram
+        return
     digest = diagram_hash(node["code"])
     pdf = variant_path(app, digest, "print", "pdf")
     if pdf.is_file():
@@ -278,8 +286,12 @@ def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
 
 def no_client_side_mermaid(app: Sphinx, config: Any) -> None:
     """Diagrams are pre-rendered: never let sphinxcontrib-mermaid add its loader script,
-    which imports mermaid from a CDN on pages without a doctree (search, genindex)."""
-    config.mermaid_output_format = "svg"
+    which imports mermaid from a CDN on pages without a doctree (search, genindex).
+
+    With ``handbook_render_diagrams = False`` (the benchmark's stock baseline) the
+    extension's own settings are left as they are."""
+    if config.handbook_render_diagrams:
+        config.mermaid_output_format = "svg"
 
 
 def setup_mermaid(app: Sphinx) -> None:

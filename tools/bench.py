@@ -1,0 +1,507 @@
+"""``make bench``: how fast the book builds and how light its pages are, against a baseline.
+
+Measures, in one run, for OUR build (the Makefile's settings) and for a BASELINE built from
+a copy of the same pages with stock settings (sphinx-book-theme defaults, sphinxcontrib-
+mermaid's client-side rendering from its CDN, no handbook checks, no ``-n -W``):
+
+- wall time, median of ``BENCH_RUNS`` runs (default 3): a clean ``make html`` (empty
+  output, doctrees and diagram cache), a no-change rebuild, a rebuild after editing one
+  page; a clean ``make pdf`` (``BENCH_PDF_RUNS``, default 1: it is the slowest); ``make
+  check`` alone (ours only: the baseline has no checks);
+- the book's Mermaid diagrams (light and dark SVG each, no cache): all in one browser
+  session (tools/render-mermaid.mjs) against one mermaid-cli process per diagram (the stock
+  sphinxcontrib-mermaid way);
+- for each page, what a browser with an empty cache fetches to show it (HTML, CSS, JS,
+  fonts, images): requests and bytes to 127.0.0.1 (plus the gzip size of the same bytes,
+  what a compressing server would send) and requests to other hosts, which are counted
+  and blocked (no network here: their bytes are unknown);
+- Lighthouse scores (median of ``BENCH_RUNS``) of the home page and the longest page, when
+  ``BENCH_LIGHTHOUSE`` is not ``0`` and lighthouse is installed in tools/node_modules.
+
+Prints a table and writes everything to ``build/bench/bench.json``. Timings depend on the
+machine and its load: compare the ratios, not the seconds. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import io
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS = REPO / "tools"
+DOCS = REPO / "docs"
+OUT = REPO / "build" / "bench"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+EDIT_PAGE = "takeaways.md"
+
+BASELINE_CONF = """
+
+# ---- benchmark baseline (written by tools/bench.py): stock settings --------------------
+html_theme_options = {{}}          # sphinx-book-theme defaults
+html_sidebars = {{}}
+templates_path = []               # the theme's own layout: fontawesome.js, search on every page
+handbook_subset_icons = False     # the theme's whole icon font
+handbook_checks = False           # no glossary, fact, alt-text or built-link checks
+handbook_render_diagrams = False  # sphinxcontrib-mermaid's own output (CDN in HTML)
+mermaid_cmd = {mmdc!r}            # ... and one mermaid-cli process per diagram in LaTeX
+mermaid_params = ["-p", {puppeteer!r}]
+"""
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+@dataclass
+class Timing:
+    wall: float
+    cpu: float  # user + system seconds of the command and the processes it waited for
+
+
+def run_timed(cmd: list[str], env: dict[str, str] | None = None,
+              stdin: str | None = None) -> tuple[Timing, subprocess.CompletedProcess[str]]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, input=stdin, capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Timing(wall, cpu), proc
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> Timing:
+    took, proc = run_timed(cmd, env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
+                           f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return took
+
+
+class Series:
+    """Wall and CPU times of repeated runs, by measure."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def add(self, key: str, t: Timing) -> None:
+        self.wall.setdefault(key, []).append(round(t.wall, 3))
+        self.cpu.setdefault(key, []).append(round(t.cpu, 3))
+
+    def summary(self) -> dict[str, Any]:
+        return {"wall_runs": self.wall, "cpu_runs": self.cpu,
+                "median": {k: median(v) for k, v in self.wall.items()},
+                "cpu_median": {k: median(v) for k, v in self.cpu.items()}}
+
+
+# ---------------------------------------------------------------------------- variants
+
+class Variant:
+    """One copy of the book (ours or the baseline) with its own build and cache folders."""
+
+    def __init__(self, name: str, sphinxopts: str | None) -> None:
+        self.name = name
+        self.root = OUT / name
+        self.src = self.root / "docs"
+        self.build = self.root / "build"
+        self.cache = self.root / "cache"
+        self.sphinxopts = sphinxopts  # None: the Makefile's own
+
+    def prepare(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.copytree(DOCS, self.src)
+        if self.name == "baseline":
+            puppeteer = self.root / "puppeteer.json"
+            puppeteer.write_text(json.dumps({"executablePath": CHROMIUM,
+                                             "args": CHROMIUM_ARGS}))
+            with (self.src / "conf.py").open("a", encoding="utf-8") as conf:
+                conf.write(BASELINE_CONF.format(
+                    mmdc=str(TOOLS / "node_modules" / ".bin" / "mmdc"),
+                    puppeteer=str(puppeteer)))
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "HANDBOOK_CACHE_DIR": str(self.cache)}
+
+    def make(self, target: str) -> Timing:
+        cmd = ["make", "--no-print-directory", "-s", target, f"DOCS={self.src}",
+               f"BUILD={self.build}"]
+        if self.sphinxopts is not None:
+            cmd.append(f"SPHINXOPTS={self.sphinxopts}")
+        return timed(cmd, self.env())
+
+    def clean(self, *parts: str) -> None:
+        for part in parts:
+            shutil.rmtree(self.build / part, ignore_errors=True)
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def edit(self, n: int) -> None:
+        with (self.src / EDIT_PAGE).open("a", encoding="utf-8") as page:
+            page.write(f"\n<!-- benchmark edit {n} -->\n")
+
+
+def bench_builds(variants: list[Variant], runs: int, pdf_runs: int) -> dict[str, Any]:
+    """Each measure of ours, then of the baseline, one after the other, so that both see
+    the same load of the machine."""
+    series = {v.name: Series() for v in variants}
+
+    def each(key: str, action: Callable[[Variant], Timing], n: int) -> None:
+        for v in variants:
+            if key == "check" and v.name != "ours":
+                continue  # the baseline has no checks
+            t = action(v)
+            series[v.name].add(key, t)
+            log(f"{v.name} {key} run {n + 1}: {t.wall:.1f} s wall, {t.cpu:.1f} s CPU")
+
+    def clean_html(v: Variant) -> Timing:
+        v.clean("html", "html.new", "doctrees")
+        return v.make("html")
+
+    def edited_html(v: Variant, n: int) -> Timing:
+        v.edit(n)
+        return v.make("html")
+
+    def clean_pdf(v: Variant) -> Timing:
+        v.clean("latex", "doctrees/latex")
+        return v.make("pdf")
+
+    for n in range(runs):
+        each("html_clean", clean_html, n)
+        each("html_nochange", lambda v: v.make("html"), n)
+        each("html_edit", functools.partial(lambda n, v: edited_html(v, n), n), n)
+        each("check", lambda v: v.make("check"), n)
+    for n in range(pdf_runs):
+        each("pdf_clean", clean_pdf, n)
+    return {name: s.summary() for name, s in series.items()}
+
+
+# ---------------------------------------------------------------------------- diagrams
+
+def book_diagrams(v: Variant) -> list[dict[str, str]]:
+    """The Mermaid code of every diagram of the book, read by a Sphinx pass of its own."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    from handbook_tools.mermaid import collect
+
+    with tempfile.TemporaryDirectory() as tmp, patch_docutils(v.src), docutils_namespace():
+        app = Sphinx(str(v.src), str(v.src), str(Path(tmp, "out")), str(Path(tmp, "dt")),
+                     "dummy", status=None, warning=io.StringIO(), freshenv=True,
+                     confoverrides={"handbook_render_diagrams": False,
+                                    "handbook_checks": False})
+        app.build()
+        return [{"page": d.docname, "code": d.code} for d in collect(app.env)]
+
+
+def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
+    node = shutil.which("node") or "node"
+    mmdc = TOOLS / "node_modules" / ".bin" / "mmdc"
+    series = Series()
+    variants = (("light", "default"), ("dark", "dark"))
+    env = {**os.environ, "CHROMIUM": CHROMIUM}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            jobs = [{"code": d["code"], "format": "svg", "theme": theme,
+                     "svgId": f"d{i}-{name}", "out": str(Path(tmp, f"d{i}-{name}.svg"))}
+                    for i, d in enumerate(diagrams) for name, theme in variants]
+            took, proc = run_timed([node, str(TOOLS / "render-mermaid.mjs")], env,
+                                   stdin=json.dumps(jobs))
+            series.add("batch", took)
+            if proc.returncode != 0 or not all(r["ok"] for r in json.loads(proc.stdout)):
+                raise RuntimeError(f"render-mermaid failed: {proc.stderr[-1000:]}")
+        with tempfile.TemporaryDirectory() as tmp:
+            puppeteer = Path(tmp, "puppeteer.json")
+            puppeteer.write_text(json.dumps({"executablePath": CHROMIUM,
+                                             "args": CHROMIUM_ARGS}))
+            total = Timing(0.0, 0.0)
+            for i, d in enumerate(diagrams):
+                for name, theme in variants:
+                    src = Path(tmp, f"d{i}-{name}.mmd")
+                    src.write_text(d["code"], encoding="utf-8")
+                    t = timed([str(mmdc), "-i", str(src), "-o", str(src.with_suffix(".svg")),
+                               "-t", theme, "-b", "transparent", "-p", str(puppeteer), "-q"],
+                              env)
+                    total = Timing(total.wall + t.wall, total.cpu + t.cpu)
+            series.add("per_diagram", total)
+    log("diagrams: " + ", ".join(f"{k} {median(t)} s" for k, t in series.wall.items()))
+    return {"diagrams": len(diagrams), "renders": 2 * len(diagrams)} | series.summary()
+
+
+# ---------------------------------------------------------------------------- page weight
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+KINDS = {"document": "html", "stylesheet": "css", "script": "js", "font": "font",
+         "image": "image"}
+
+
+def site_pages(html: Path) -> list[str]:
+    return sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                  if not p.relative_to(html).as_posix().startswith("_"))
+
+
+def page_weights(html: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, dict[str, Any]] = {}
+    with serve(html) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for page_path in pages:
+            rec: dict[str, Any] = {"requests": 0, "bytes": 0, "gzip_bytes": 0,
+                                   "third_party": 0, "third_party_urls": [],
+                                   "by_kind": {}}
+            ctx = browser.new_context()  # an empty cache for every page
+
+            def route(r: Any, rec: dict[str, Any]) -> None:
+                host = urlsplit(r.request.url).hostname
+                if urlsplit(r.request.url).scheme in ("http", "https") and host != "127.0.0.1":
+                    rec["third_party"] += 1
+                    rec["third_party_urls"].append(r.request.url)
+                    r.abort()
+                else:
+                    r.continue_()
+
+            def response(resp: Any, rec: dict[str, Any]) -> None:
+                if urlsplit(resp.url).hostname != "127.0.0.1":
+                    return
+                try:
+                    body = resp.body()
+                except Exception:  # a redirect or an aborted load has no body
+                    body = b""
+                kind = KINDS.get(resp.request.resource_type, "other")
+                rec["requests"] += 1
+                rec["bytes"] += len(body)
+                rec["gzip_bytes"] += len(gzip.compress(body, 6)) if body else 0
+                k = rec["by_kind"].setdefault(kind, {"requests": 0, "bytes": 0})
+                k["requests"] += 1
+                k["bytes"] += len(body)
+
+            ctx.route("**/*", functools.partial(lambda rec, r: route(r, rec), rec))
+            page = ctx.new_page()
+            page.on("response", functools.partial(lambda rec, resp: response(resp, rec), rec))
+            page.goto(base + page_path, wait_until="load")
+            with suppress(Exception):  # a page that keeps the network busy still counts
+                page.wait_for_load_state("networkidle", timeout=5000)
+            ctx.close()
+            out[page_path] = rec
+        browser.close()
+    return out
+
+
+# ---------------------------------------------------------------------------- lighthouse
+
+def lighthouse(html: Path, pages: list[str], runs: int) -> dict[str, Any]:
+    """Median of ``runs`` Lighthouse runs (desktop preset) for each page."""
+    cli = TOOLS / "node_modules" / ".bin" / "lighthouse"
+    if os.environ.get("BENCH_LIGHTHOUSE", "1") == "0":
+        return {"skipped": "BENCH_LIGHTHOUSE=0"}
+    if not cli.exists():
+        return {"skipped": "lighthouse is not installed in tools/node_modules (make setup)"}
+    scores: dict[str, Any] = {}
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    with serve(html) as base, tempfile.TemporaryDirectory() as tmp:
+        for page, n in ((p, n) for p in pages for n in range(runs)):
+            report = Path(tmp, f"report{n}.json")
+            proc = subprocess.run(
+                [str(cli), base + page, "--quiet", "--output=json", f"--output-path={report}",
+                 "--only-categories=performance,accessibility,best-practices,seo",
+                 "--chrome-flags=--headless --no-sandbox --disable-gpu",
+                 "--preset=desktop"],
+                env=env, capture_output=True, text=True, timeout=300, check=False)
+            runs_of_page = scores.setdefault(page, [])
+            if proc.returncode != 0 or not report.is_file():
+                runs_of_page.append({"error": proc.stderr.strip()[-300:]})
+                continue
+            data = json.loads(report.read_text())
+            one = {k: round(100 * v["score"]) for k, v in data["categories"].items()
+                   if v.get("score") is not None}
+            for audit in LIGHTHOUSE_AUDITS:
+                value = data["audits"].get(audit, {}).get("numericValue")
+                if value is not None:
+                    one[audit] = round(value)
+            runs_of_page.append(one)
+    return {page: _median_scores(found) for page, found in scores.items()}
+
+
+LIGHTHOUSE_AUDITS = ("first-contentful-paint", "largest-contentful-paint",
+                     "total-blocking-time", "total-byte-weight")
+
+
+def _median_scores(found: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [f for f in found if "error" not in f]
+    if not ok:
+        return found[-1]
+    keys = sorted({k for f in ok for k in f}, key=list(ok[0]).index)
+    return {k: statistics.median(f[k] for f in ok if k in f) for k in keys} | {"runs": len(ok)}
+
+
+# ---------------------------------------------------------------------------- report
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "n/a"
+
+
+def fmt_s(v: float | None) -> str:
+    return f"{v:.1f} s" if v is not None else "n/a"
+
+
+def fmt_kb(v: float) -> str:
+    return f"{v / 1024:.0f} KB"
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def report(result: dict[str, Any]) -> str:
+    b_ours, b_base = result["builds"]["ours"], result["builds"]["baseline"]
+    labels = {"html_clean": "clean HTML build", "html_nochange": "no-change rebuild",
+              "html_edit": f"rebuild after editing {EDIT_PAGE}", "pdf_clean": "clean PDF build",
+              "check": "make check"}
+    rows = [("median of the runs", "ours wall", "base wall", "ours/base", "ours CPU",
+             "base CPU", "ours/base")]
+
+    def row(label: str, a: dict[str, Any], b: dict[str, Any], ka: str, kb: str) -> None:
+        wa, wb = a["median"].get(ka), b["median"].get(kb)
+        ca, cb = a["cpu_median"].get(ka), b["cpu_median"].get(kb)
+        rows.append((label, fmt_s(wa), fmt_s(wb), ratio(wa, wb), fmt_s(ca), fmt_s(cb),
+                     ratio(ca, cb)))
+
+    for key, label in labels.items():
+        row(label, b_ours, b_base, key, key)
+    d = result["diagrams"]
+    row(f"{d['renders']} diagram renders: one batch (ours) vs one mmdc each (base)", d, d,
+        "batch", "per_diagram")
+    out = [f"runs: {result['runs']} (PDF: {result['pdf_runs']}); medians; "
+           f"{result['cpus']} CPU(s)", "", table(rows), ""]
+
+    w_ours, w_base = result["pages"]["ours"], result["pages"]["baseline"]
+    rows = [("page (empty cache)", "ours req", "ours KB", "gzip KB", "3rd-party",
+             "base req", "base KB", "3rd-party", "KB ours/base")]
+    tot: dict[str, float] = {"o": 0, "b": 0}
+    for page in result["pages"]["pages"]:
+        o, b = w_ours[page], w_base[page]
+        tot["o"] += o["bytes"]
+        tot["b"] += b["bytes"]
+        rows.append((page, str(o["requests"]), f"{o['bytes'] / 1024:.0f}",
+                     f"{o['gzip_bytes'] / 1024:.0f}", f"{o['third_party']} blocked",
+                     str(b["requests"]), f"{b['bytes'] / 1024:.0f}",
+                     f"{b['third_party']} blocked", ratio(o["bytes"], b["bytes"])))
+    pages = result["pages"]["pages"]
+
+    def med(w: dict[str, Any], key: str) -> float:
+        return statistics.median(w[p][key] for p in pages)
+
+    rows.append(("MEDIAN PAGE", f"{med(w_ours, 'requests'):.0f}",
+                 f"{med(w_ours, 'bytes') / 1024:.0f}", f"{med(w_ours, 'gzip_bytes') / 1024:.0f}",
+                 f"{med(w_ours, 'third_party'):.0f} blocked", f"{med(w_base, 'requests'):.0f}",
+                 f"{med(w_base, 'bytes') / 1024:.0f}", f"{med(w_base, 'third_party'):.0f} blocked",
+                 ratio(med(w_ours, "bytes"), med(w_base, "bytes"))))
+    out += [table(rows), "", "home page by kind (requests/KB), ours | baseline:"]
+    home = "index.html"
+    for kind in sorted(set(w_ours[home]["by_kind"]) | set(w_base[home]["by_kind"])):
+        o = w_ours[home]["by_kind"].get(kind, {"requests": 0, "bytes": 0})
+        b = w_base[home]["by_kind"].get(kind, {"requests": 0, "bytes": 0})
+        out.append(f"  {kind:6} {o['requests']:3} / {fmt_kb(o['bytes']):>8} | "
+                   f"{b['requests']:3} / {fmt_kb(b['bytes']):>8}")
+    third = sorted({u for p in pages for u in w_base[p]["third_party_urls"]})
+    if third:
+        out.append("baseline third-party requests (blocked, bytes unknown): " + ", ".join(third))
+    out.append("")
+    lh = result["lighthouse"]
+    out.append("Lighthouse (desktop preset; median of the runs; ms and bytes):")
+    for name in ("ours", "baseline"):
+        for page, scores in lh.get(name, {}).items():
+            out.append(f"  {name:8} {page}: {scores}")
+    if "skipped" in lh:
+        out.append(f"  skipped: {lh['skipped']}")
+    return "\n".join(out)
+
+
+def main() -> int:
+    runs = int(os.environ.get("BENCH_RUNS", "3"))
+    pdf_runs = int(os.environ.get("BENCH_PDF_RUNS", "1"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    # BENCH_SPHINXOPTS: try other sphinx-build options for ours (default: the Makefile's)
+    ours = Variant("ours", os.environ.get("BENCH_SPHINXOPTS"))
+    baseline = Variant("baseline", "-q")
+    result: dict[str, Any] = {"runs": runs, "pdf_runs": pdf_runs, "cpus": os.cpu_count(),
+                              "edited_page": EDIT_PAGE, "builds": {}, "pages": {}}
+    for v in (ours, baseline):
+        v.prepare()
+    result["builds"] = bench_builds([ours, baseline], runs, pdf_runs)
+    result["diagrams"] = bench_diagrams(book_diagrams(ours), runs)
+    html = {v.name: v.build / "html" for v in (ours, baseline)}
+    pages = [p for p in site_pages(html["ours"]) if (html["baseline"] / p).is_file()]
+    result["pages"]["pages"] = pages
+    for v in (ours, baseline):
+        log(f"page weight: {v.name}, {len(pages)} pages")
+        result["pages"][v.name] = page_weights(html[v.name], pages)
+    longest = max(pages, key=lambda p: (html["ours"] / p).stat().st_size)
+    lh_pages = ["index.html", longest]
+    result["lighthouse"] = {}
+    for v in (ours, baseline):
+        log(f"lighthouse: {v.name} {lh_pages}")
+        scores = lighthouse(html[v.name], lh_pages, runs)
+        if "skipped" in scores:
+            result["lighthouse"] = scores
+            break
+        result["lighthouse"][v.name] = scores
+    (OUT / "bench.json").write_text(json.dumps(result, indent=1))
+    text = report(result)
+    (OUT / "bench.txt").write_text(text + "\n")
+    print(text)
+    print(f"\nwritten: {OUT / 'bench.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

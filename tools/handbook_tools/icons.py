@@ -1,0 +1,94 @@
+"""The icon font cut down to the icons the site uses.
+
+pydata-sphinx-theme draws its icons with the Font Awesome solid webfont
+(``fa-solid-900.woff2``, about 110 KB, fetched by every page). After an HTML build the copy
+in the output keeps only the glyphs the site can show: those of the ``fa-*`` classes named
+in its pages and scripts, and those the theme's stylesheets use directly (admonition,
+external-link and similar icons). The cut font is cached by its inputs, so a rebuild does
+not redo it. ``handbook_subset_icons = False`` leaves the font whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from .mermaid import cache_dir
+
+logger = logging.getLogger(__name__)
+
+FONT = Path("_static", "vendor", "fontawesome", "webfonts", "fa-solid-900.woff2")
+ICON_CLASS = re.compile(r"\bfa-([a-z0-9-]+)")
+#: a rule of the class table: ``.fa-bars,.fa-navicon{--fa:"\f0c9"}``
+CLASS_GLYPH = re.compile(r'((?:\.fa-[a-z0-9-]+,?)+)\{--fa:"\\([0-9a-f]{4,5})"\}')
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000fffff]")
+#: CSS escapes of private-use code points outside the ``.fa-*`` class table
+CSS_ESCAPE = re.compile(r'"\\([ef][0-9a-f]{3})"')
+
+
+def used_code_points(outdir: Path) -> set[int]:
+    styles = [p.read_text(encoding="utf-8", errors="replace")
+              for p in sorted((outdir / "_static").rglob("*.css"))]
+    table = {name: int(cp, 16) for css in styles for selectors, cp in CLASS_GLYPH.findall(css)
+             for name in ICON_CLASS.findall(selectors)}
+    points = set()
+    for css in styles:
+        # strip the class table, then keep every glyph the rules use directly
+        rules = CLASS_GLYPH.sub("", css)
+        points |= {ord(ch) for ch in PRIVATE_USE.findall(rules)}
+        points |= {int(cp, 16) for cp in CSS_ESCAPE.findall(rules)}
+    names: set[str] = set()
+    for path in outdir.rglob("*"):
+        # fontawesome.js names every icon of the library; the pages do not load it
+        if path.suffix in (".html", ".js") and path.name != "fontawesome.js" and path.is_file():
+            names |= set(ICON_CLASS.findall(path.read_text(encoding="utf-8", errors="replace")))
+    points |= {table[n] for n in names if n in table}
+    return points
+
+
+def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
+    if (exception is not None or app.builder.format != "html"
+            or not app.config.handbook_subset_icons):
+        return
+    font = Path(app.outdir, FONT)
+    if not font.is_file():
+        return
+    try:
+        from fontTools import subset
+    except ImportError:  # pragma: no cover - fontTools comes with matplotlib
+        return
+    import pydata_sphinx_theme
+
+    original = Path(pydata_sphinx_theme.__file__).parent.joinpath(
+        "theme", "pydata_sphinx_theme", "static", *FONT.parts[1:])
+    source = original if original.is_file() else font
+    points = used_code_points(Path(app.outdir))
+    key = hashlib.sha256(source.read_bytes() + repr(sorted(points)).encode()).hexdigest()[:16]
+    cached = cache_dir(app).parent / "icons" / f"fa-solid-900-{key}.woff2"
+    if not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        options = subset.Options()
+        options.flavor = "woff2"
+        options.layout_features = ["*"]
+        try:
+            ttfont = subset.load_font(str(source), options)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=points)
+            subsetter.subset(ttfont)
+            part = cached.with_suffix(".part")
+            subset.save_font(ttfont, str(part), options)
+            part.replace(cached)
+        except Exception as exc:  # a font fontTools cannot cut stays whole
+            logger.info(f"icon font left whole: {exc}")
+            return
+    shutil.copyfile(cached, font)
+
+
+def setup_icons(app: Sphinx) -> None:
+    app.add_config_value("handbook_subset_icons", True, "html", bool)
+    app.connect("build-finished", subset_icon_font)

@@ -74,7 +74,7 @@ def use_archive_style(app: Sphinx, config: Config) -> None:
 
 
 def note_dead_sources(app: Sphinx) -> None:
-    reg = get_registry(app)
+    reg = get_registry(app.env)
     DEAD.clear()
     DEAD.update({key: src.dead.checked_text for key, src in reg.sources.items() if src.dead})
 
@@ -82,7 +82,7 @@ def note_dead_sources(app: Sphinx) -> None:
 def outdated_bibliographies(app: Sphinx, env: BuildEnvironment, added: set[str],
                             changed: set[str], removed: set[str]) -> list[str]:
     """Pages with a bibliography are rewritten when the link status file changes."""
-    path = data_dir(app) / LINK_STATUS
+    path = data_dir(env) / LINK_STATUS
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
     old = getattr(env, "_handbook_link_status", None)
     env._handbook_link_status = digest  # type: ignore[attr-defined]

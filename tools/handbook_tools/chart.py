@@ -91,8 +91,7 @@ class TroopChartDirective(SphinxDirective):
     option_spec = {"series": directives.unchanged, "title": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        app = self.env.app
-        reg = get_registry(app)
+        reg = get_registry(self.env)
         for path in reg.files:
             self.env.note_dependency(str(path))
         series = self.options.get("series", "us-troops-iraq")
@@ -106,7 +105,7 @@ class TroopChartDirective(SphinxDirective):
             return []
         key = "|".join(f"{p.id}={p.as_of.iso()}={p.number}" for p in points)
         digest = hashlib.sha256(f"{CHART_VERSION}|{title}|{key}".encode()).hexdigest()[:16]
-        folder = cache_dir(app)
+        folder = cache_dir(self.env)
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for variant, ext in (("light", "svg"), ("dark", "svg"), ("print", "pdf")):

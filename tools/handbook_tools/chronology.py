@@ -27,7 +27,7 @@ class ChronologyDirective(SphinxDirective):
     option_spec = {"from": directives.nonnegative_int, "to": directives.nonnegative_int}
 
     def run(self) -> list[nodes.Node]:
-        reg = get_registry(self.env.app)
+        reg = get_registry(self.env)
         for path in reg.files:
             self.env.note_dependency(str(path))
         first = self.options.get("from", 0)

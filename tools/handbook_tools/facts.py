@@ -27,6 +27,7 @@ from sphinx.util.nodes import make_refnode
 from .problems import Check, Problem
 from .registry import Fact, Registry, load_registry, stale_problems, suggest
 from .settings import reference_date
+from .state import build_state, reset_state
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +40,23 @@ def warn(problem: Problem) -> None:
 
 # --------------------------------------------------------------------------- state
 
-def data_dir(app: Sphinx) -> Path:
-    return Path(app.srcdir, app.config.handbook_data_dir)
+def data_dir(env: BuildEnvironment) -> Path:
+    return Path(env.srcdir, env.config.handbook_data_dir)
 
 
-def bib_paths(app: Sphinx) -> list[Path]:
-    return [Path(app.srcdir, p) for p in app.config.bibtex_bibfiles]
+def bib_paths(env: BuildEnvironment) -> list[Path]:
+    return [Path(env.srcdir, p) for p in env.config.bibtex_bibfiles]
 
 
-def get_registry(app: Sphinx) -> Registry:
-    reg: Registry | None = getattr(app, "_handbook_registry", None)
-    if reg is None:
-        reg = load_registry(data_dir(app), bib_paths(app), display_root=Path.cwd())
-        app._handbook_registry = reg  # type: ignore[attr-defined]
-    return reg
+def get_registry(env: BuildEnvironment) -> Registry:
+    state = build_state(env)
+    if state.registry is None:
+        state.registry = load_registry(data_dir(env), bib_paths(env), display_root=Path.cwd())
+    return state.registry
 
 
-def today(app: Sphinx) -> dt.date:
-    return reference_date(app.config.handbook_today)
+def today(env: BuildEnvironment) -> dt.date:
+    return reference_date(env.config.handbook_today)
 
 
 def anchor(fact_id: str) -> str:
@@ -129,8 +129,7 @@ class FactRole(SphinxRole):
         self.mode = mode
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        app = self.env.app
-        reg = get_registry(app)
+        reg = get_registry(self.env)
         for path in reg.files:
             self.env.note_dependency(str(path))
         fact_id = self.text.strip()
@@ -145,12 +144,12 @@ class FactRole(SphinxRole):
         if fact is None:
             logger.warning(
                 f"unknown fact id {fact_id!r}{suggest(fact_id, reg.facts)}: add it to "
-                f"{app.config.handbook_data_dir}/facts/*.yaml or correct the id",
+                f"{self.config.handbook_data_dir}/facts/*.yaml or correct the id",
                 location=self.get_location(), type="handbook",
                 subtype=Check.UNKNOWN_FACT.value)
             return [nodes.inline(self.rawtext, f"[unknown fact: {fact_id}]",
                                  classes=["hb-fact", "hb-fact-unknown"])], []
-        return [render_fact(self, fact, self.mode, today(app))], []
+        return [render_fact(self, fact, self.mode, today(self.env))], []
 
 
 def cite_nodes(role: SphinxRole, keys: list[str]) -> list[nodes.Node]:
@@ -178,7 +177,7 @@ def render_fact(role: SphinxRole, fact: Fact, mode: str, now: dt.date) -> nodes.
         box += nodes.inline("", "[review due]", classes=["hb-stale-flag"])
     if mode != "date":
         box += nodes.Text("\u00a0")
-        known = [k for k in fact.sources if k in get_registry(role.env.app).sources]
+        known = [k for k in fact.sources if k in get_registry(role.env).sources]
         if known:
             box.extend(cite_nodes(role, known))
     return box
@@ -198,7 +197,7 @@ class FactRegisterDirective(SphinxDirective):
         domain = self.env.get_domain("fact")
         assert isinstance(domain, FactDomain)
         domain.registers[self.env.docname] = True
-        for path in get_registry(self.env.app).files:
+        for path in get_registry(self.env).files:
             self.env.note_dependency(str(path))
         return [fact_register("")]
 
@@ -221,10 +220,10 @@ def _source_cell(reg: Registry, keys: list[str]) -> nodes.paragraph:
 
 
 def build_register(app: Sphinx, docname: str) -> nodes.table:
-    reg = get_registry(app)
+    reg = get_registry(app.env)
     domain = app.env.get_domain("fact")
     assert isinstance(domain, FactDomain)
-    now = today(app)
+    now = today(app.env)
     headers = ["Fact", "Value", "As of", "Status", "Sources", "Used on"]
     table = nodes.table(classes=["hb-register"])
     group = nodes.tgroup(cols=len(headers))
@@ -286,26 +285,25 @@ def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str]
 
 def report_registry(app: Sphinx) -> None:
     """Warn, once a build, about every problem of the data files and stale facts."""
-    reg = get_registry(app)
-    for problem in sorted(reg.problems) + stale_problems(reg, today(app)):
+    reg = get_registry(app.env)
+    for problem in sorted(reg.problems) + stale_problems(reg, today(app.env)):
         warn(problem)
 
 
-def fact_ids_used_by_data(app: Sphinx) -> set[str]:
-    """Facts consumed by generated pictures and tables (chart, chronology)."""
-    reg = get_registry(app)
+def fact_ids_used_by_data(env: BuildEnvironment) -> set[str]:
+    """Facts consumed by generated pictures and tables (chart, chronology, diagrams)."""
+    reg = get_registry(env)
     used = {f.id for f in reg.facts.values() if f.series or f.chronology}
-    used |= set(getattr(app, "_handbook_data_uses", set()))
-    return used
+    return used | build_state(env).data_uses
 
 
 def check_unused(app: Sphinx, env: BuildEnvironment) -> None:
     domain = env.get_domain("fact")
     assert isinstance(domain, FactDomain)
-    reg = get_registry(app)
+    reg = get_registry(env)
     if not domain.registers and not domain.uses:
         return
-    used = domain.used_ids() | fact_ids_used_by_data(app)
+    used = domain.used_ids() | fact_ids_used_by_data(env)
     for fact in sorted(reg.facts.values(), key=lambda f: (f.path, f.line)):
         if fact.id not in used:
             warn(Problem(fact.path, fact.lines.get("id", fact.line),
@@ -314,7 +312,7 @@ def check_unused(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    app._handbook_registry = None  # type: ignore[attr-defined]
+    reset_state(app.env)
     if app.config.handbook_checks:
         report_registry(app)
 

@@ -52,7 +52,7 @@ def add_freshness(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         return
     domain = app.env.get_domain("fact")
     assert isinstance(domain, FactDomain)
-    reg = get_registry(app)
+    reg = get_registry(app.env)
     ids = sorted({fid for fid, _ in domain.uses.get(docname, [])})
     facts = [reg.facts[i] for i in ids if i in reg.facts]
     section = next(iter(doctree.findall(nodes.section)), None)
@@ -60,7 +60,7 @@ def add_freshness(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         return
     register = domain.register_doc()
     uri = None if register is None else app.builder.get_relative_uri(docname, register)
-    section.insert(1, freshness_line(facts, today(app), uri))
+    section.insert(1, freshness_line(facts, today(app.env), uri))
 
 
 def setup_freshness(app: Sphinx) -> None:

@@ -201,7 +201,7 @@ def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
     glossary_docs = {e.docname for e in gloss.entries}
     allow = set(app.config.handbook_acronym_allowlist)
     held: dict[float, str] = {}
-    for fact in get_registry(app).facts.values():
+    for fact in get_registry(env).facts.values():
         if fact.number is not None:
             held.setdefault(float(fact.number), fact.id)
     for docname in sorted(env.found_docs):

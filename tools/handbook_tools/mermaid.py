@@ -26,6 +26,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.writers.html5 import HTML5Translator
@@ -33,6 +34,7 @@ from sphinx.writers.latex import LaTeXTranslator
 from sphinxcontrib.mermaid import Mermaid, html_visit_mermaid, latex_visit_mermaid, mermaid
 
 from .problems import Check
+from .state import build_state
 
 logger = logging.getLogger(__name__)
 
@@ -76,16 +78,16 @@ def diagram_hash(code: str) -> str:
     return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
 
 
-def cache_dir(app: Sphinx) -> Path:
+def cache_dir(env: BuildEnvironment) -> Path:
     """Where rendered diagrams and charts are kept between builds: ``HANDBOOK_CACHE_DIR``,
     else ``handbook_cache_dir`` (relative to the source folder), else beside the doctrees."""
-    configured = os.environ.get("HANDBOOK_CACHE_DIR") or app.config.handbook_cache_dir
-    base = Path(app.srcdir, configured) if configured else Path(app.doctreedir).parent
+    configured = os.environ.get("HANDBOOK_CACHE_DIR") or env.config.handbook_cache_dir
+    base = Path(env.srcdir, configured) if configured else Path(env.doctreedir).parent
     return Path(base, "mermaid-cache")
 
 
-def variant_path(app: Sphinx, digest: str, name: str, ext: str) -> Path:
-    return cache_dir(app) / f"{digest}-{name}.{ext}"
+def variant_path(env: BuildEnvironment, digest: str, name: str, ext: str) -> Path:
+    return cache_dir(env) / f"{digest}-{name}.{ext}"
 
 
 def collect(env: BuildEnvironment) -> list[Diagram]:
@@ -103,16 +105,16 @@ def clean_error(text: str) -> str:
     return " ".join(lines)
 
 
-def run_batch(app: Sphinx, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
+def run_batch(config: Config, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
     """Run the renderer once for all jobs; a string result is a set-up error."""
     node = shutil.which("node")
-    script = Path(app.config.handbook_node_dir, "render-mermaid.mjs")
-    modules = Path(app.config.handbook_node_dir, "node_modules", "@mermaid-js", "mermaid-cli")
+    script = Path(config.handbook_node_dir, "render-mermaid.mjs")
+    modules = Path(config.handbook_node_dir, "node_modules", "@mermaid-js", "mermaid-cli")
     if node is None or not modules.is_dir():
         return (f"cannot render diagrams: node or mermaid-cli missing in "
-                f"{app.config.handbook_node_dir}; run 'make setup' (npm ci in tools/)")
+                f"{config.handbook_node_dir}; run 'make setup' (npm ci in tools/)")
     env = dict(os.environ)
-    env.setdefault("CHROMIUM", app.config.handbook_chromium)
+    env.setdefault("CHROMIUM", config.handbook_chromium)
     try:
         proc = subprocess.run([node, str(script)], input=json.dumps(jobs), text=True,
                               capture_output=True, env=env, timeout=600, check=False)
@@ -129,15 +131,15 @@ def run_batch(app: Sphinx, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] |
 
 def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     """Render, in one browser session, every variant the builder needs and lacks."""
-    app._handbook_mermaid_errors = {}  # type: ignore[attr-defined]
-    app._handbook_mermaid_rendered = 0  # type: ignore[attr-defined]
+    state = build_state(env)
+    state.mermaid_errors, state.mermaid_rendered = {}, 0
     if not app.config.handbook_render_diagrams:
         return
     variants = VARIANTS.get(app.builder.format) or VARIANTS.get(app.builder.name)
     if not variants:
         return
     diagrams = collect(env)
-    errors: dict[str, str] = app._handbook_mermaid_errors  # type: ignore[attr-defined]
+    errors = state.mermaid_errors
     jobs: list[dict[str, Any]] = []
     by_digest: dict[str, list[Diagram]] = {}
     for diagram in diagrams:
@@ -149,7 +151,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
         digest = diagram_hash(diagram.code)
         by_digest.setdefault(digest, []).append(diagram)
         for name, ext, theme in variants:
-            out = variant_path(app, digest, name, ext)
+            out = variant_path(env, digest, name, ext)
             if out.is_file() or any(j["out"] == str(out) for j in jobs):
                 continue
             jobs.append({"code": diagram.code, "format": ext, "theme": theme,
@@ -162,7 +164,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
         job["final"] = job["out"]
         job["out"] = job["out"] + ".part"
     logger.info(f"rendering {len(jobs)} diagram variant(s) in one browser session")
-    results = run_batch(app, jobs)
+    results = run_batch(app.config, jobs)
     if isinstance(results, str):
         first = by_digest[jobs[0]["digest"]][0]
         logger.warning(results, location=(first.docname, first.line), type="handbook",
@@ -173,7 +175,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     for job, res in zip(jobs, results, strict=False):
         if res.get("ok"):
             os.replace(job["out"], job["final"])
-            app._handbook_mermaid_rendered += 1  # type: ignore[attr-defined]
+            state.mermaid_rendered += 1
         elif job["digest"] not in errors:
             errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
     for digest, message in errors.items():
@@ -253,14 +255,13 @@ def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: 
 
 
 def html_visit(self: HTML5Translator, node: mermaid) -> None:
-    app = self.builder.app
-    if not app.config.handbook_render_diagrams:
+    if not self.config.handbook_render_diagrams:
         html_visit_mermaid(self, node)  # stock: client-side mermaid
         return
     digest = diagram_hash(node["code"])
     alt = node.get("alt") or "Diagram"
-    light = variant_path(app, digest, "light", "svg")
-    dark = variant_path(app, digest, "dark", "svg")
+    light = variant_path(self.builder.env, digest, "light", "svg")
+    dark = variant_path(self.builder.env, digest, "dark", "svg")
     if light.is_file() and dark.is_file():
         themed_svgs(self, node, "hb-diagram", alt, light, dark)
     else:
@@ -269,12 +270,11 @@ def html_visit(self: HTML5Translator, node: mermaid) -> None:
 
 
 def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
-    app = self.builder.app
-    if not app.config.handbook_render_diagrams:
+    if not self.config.handbook_render_diagrams:
         latex_visit_mermaid(self, node)  # stock: one mermaid-cli process per diagram
         return
     digest = diagram_hash(node["code"])
-    pdf = variant_path(app, digest, "print", "pdf")
+    pdf = variant_path(self.builder.env, digest, "print", "pdf")
     if pdf.is_file():
         include_pdf(self, node, pdf, f"mermaid-{digest}.pdf",
                     "width=\\linewidth,height=0.45\\textheight,keepaspectratio")

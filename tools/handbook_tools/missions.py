@@ -20,6 +20,7 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import mermaid
@@ -27,6 +28,7 @@ from sphinxcontrib.mermaid import mermaid
 from .facts import data_dir, get_registry, warn
 from .problems import Check, Problem
 from .registry import Fact, Registry
+from .state import build_state
 from .yamlnodes import Record, load_records
 
 logger = logging.getLogger(__name__)
@@ -135,16 +137,17 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     return out
 
 
-def get_missions(app: Sphinx) -> Missions:
-    found: Missions | None = getattr(app, "_handbook_missions", None)
+def get_missions(env: BuildEnvironment) -> Missions:
+    state = build_state(env)
+    found: Missions | None = state.missions
     if found is None:
-        path = data_dir(app) / "missions.yaml"
+        path = data_dir(env) / "missions.yaml"
         try:
             display = str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             display = str(path)
-        found = load_missions(path, display, get_registry(app))
-        app._handbook_missions = found  # type: ignore[attr-defined]
+        found = load_missions(path, display, get_registry(env))
+        state.missions = found
     return found
 
 
@@ -176,11 +179,10 @@ class MissionDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        app = self.env.app
-        missions = get_missions(app)
+        missions = get_missions(self.env)
         if missions.path:
             self.env.note_dependency(str(missions.path))
-        for path in get_registry(app).files:
+        for path in get_registry(self.env).files:
             self.env.note_dependency(str(path))
         if not missions.items:
             logger.warning("no missions to draw: add them to missions.yaml in the data folder",
@@ -197,12 +199,13 @@ class MissionDiagramDirective(SphinxDirective):
 
 
 def report_missions(app: Sphinx) -> None:
-    app._handbook_missions = None  # type: ignore[attr-defined]
-    missions = get_missions(app)
+    """Report the missions data once a build (the state was reset by facts.py, which runs
+    first at ``builder-inited``)."""
+    missions = get_missions(app.env)
     for problem in missions.problems:
         warn(problem)
     # facts the missions data consumes count as used (read by facts.check_unused)
-    app._handbook_data_uses = missions.fact_ids()  # type: ignore[attr-defined]
+    build_state(app.env).data_uses |= missions.fact_ids()
 
 
 def setup_missions(app: Sphinx) -> None:

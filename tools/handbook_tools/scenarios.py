@@ -29,6 +29,7 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import figure_wrapper, mermaid
@@ -36,6 +37,7 @@ from sphinxcontrib.mermaid import figure_wrapper, mermaid
 from .facts import data_dir, get_registry, warn
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
+from .state import build_state
 from .yamlnodes import Record, load_records, sub_records
 
 logger = logging.getLogger(__name__)
@@ -195,16 +197,17 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
     return out
 
 
-def get_scenarios(app: Sphinx) -> Scenarios:
-    found: Scenarios | None = getattr(app, "_handbook_scenarios", None)
+def get_scenarios(env: BuildEnvironment) -> Scenarios:
+    state = build_state(env)
+    found: Scenarios | None = state.scenarios
     if found is None:
-        path = data_dir(app) / "scenarios.yaml"
+        path = data_dir(env) / "scenarios.yaml"
         try:
             display = str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             display = str(path)
-        found = load_scenarios(path, display, get_registry(app))
-        app._handbook_scenarios = found  # type: ignore[attr-defined]
+        found = load_scenarios(path, display, get_registry(env))
+        state.scenarios = found
     return found
 
 
@@ -243,11 +246,10 @@ class ScenarioDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        app = self.env.app
-        data = get_scenarios(app)
+        data = get_scenarios(self.env)
         if data.path:
             self.env.note_dependency(str(data.path))
-        for path in get_registry(app).files:
+        for path in get_registry(self.env).files:
             self.env.note_dependency(str(path))
         if data.problems:
             return []  # reported at the data file's lines
@@ -270,15 +272,13 @@ class ScenarioDiagramDirective(SphinxDirective):
 
 
 def report_scenarios(app: Sphinx) -> None:
-    app._handbook_scenarios = None  # type: ignore[attr-defined]
-    data = get_scenarios(app)
+    data = get_scenarios(app.env)
     for problem in data.problems:
         warn(problem)
-    uses = set(getattr(app, "_handbook_data_uses", set()))
-    app._handbook_data_uses = uses | data.fact_ids()  # type: ignore[attr-defined]
+    build_state(app.env).data_uses |= data.fact_ids()
 
 
 def setup_scenarios(app: Sphinx) -> None:
     app.add_directive("scenario-diagram", ScenarioDiagramDirective)
-    # after the missions (priority 600), which reset the data uses
+    # after facts.py has reset the build state (priority 500)
     app.connect("builder-inited", report_scenarios, priority=610)

@@ -6,16 +6,15 @@ been built (``make html``); they never download a browser and never leave 127.0.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from handbook_tools.localserver import serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 HTML = REPO / "build" / "html"
@@ -61,22 +60,10 @@ def _mode_script(mode: str) -> str:
             f" localStorage.setItem('theme', '{mode}'); }} catch (e) {{}}")
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_folder(HTML) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

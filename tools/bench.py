@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import http.server
 import io
 import json
 import os
@@ -36,14 +35,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from handbook_tools.localserver import serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / "tools"
@@ -254,24 +254,6 @@ def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- page weight
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@contextmanager
-def serve(root: Path) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 KINDS = {"document": "html", "stylesheet": "css", "script": "js", "font": "font",
          "image": "image"}
 
@@ -285,7 +267,7 @@ def page_weights(html: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, dict[str, Any]] = {}
-    with serve(html) as base, sync_playwright() as pw:
+    with serve_folder(html) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for page_path in pages:
             rec: dict[str, Any] = {"requests": 0, "bytes": 0, "gzip_bytes": 0,
@@ -340,7 +322,7 @@ def lighthouse(html: Path, pages: list[str], runs: int) -> dict[str, Any]:
         return {"skipped": "lighthouse is not installed in tools/node_modules (make setup)"}
     scores: dict[str, Any] = {}
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    with serve(html) as base, tempfile.TemporaryDirectory() as tmp:
+    with serve_folder(html) as base, tempfile.TemporaryDirectory() as tmp:
         for page, n in ((p, n) for p in pages for n in range(runs)):
             report = Path(tmp, f"report{n}.json")
             proc = subprocess.run(

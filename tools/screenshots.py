@@ -9,13 +9,12 @@ shots are scrolled so the figure is at the top of the window. Serves on 127.0.0.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+from handbook_tools.localserver import serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 HTML = REPO / "build" / "html"
@@ -31,41 +30,29 @@ VIEWS = {"desktop-light": ("light", {"viewport": {"width": 1280, "height": 900}}
                                    "is_mobile": True, "has_touch": True})}
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else REPO / "build" / "screenshots"
     if not (HTML / "index.html").is_file():
         print("build/html/index.html does not exist; run `make html` first", file=sys.stderr)
         return 1
     out.mkdir(parents=True, exist_ok=True)
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM,
-                                         args=["--no-sandbox", "--disable-gpu"])
-            for view, (mode, options) in VIEWS.items():
-                ctx = browser.new_context(color_scheme=mode, **options)
-                ctx.add_init_script(f"localStorage.setItem('mode', '{mode}');"
-                                    f"localStorage.setItem('theme', '{mode}');")
-                page = ctx.new_page()
-                for name, (rel, selector) in PAGES.items():
-                    page.goto(base + rel, wait_until="networkidle")
-                    if selector:
-                        page.locator(selector).first.evaluate("e => e.scrollIntoView()")
-                    path = out / f"{name}-{view}.png"
-                    page.screenshot(path=str(path))
-                    print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
-                ctx.close()
-            browser.close()
-    finally:
-        httpd.shutdown()
+    with serve_folder(HTML) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        for view, (mode, options) in VIEWS.items():
+            ctx = browser.new_context(color_scheme=mode, **options)
+            ctx.add_init_script(f"localStorage.setItem('mode', '{mode}');"
+                                f"localStorage.setItem('theme', '{mode}');")
+            page = ctx.new_page()
+            for name, (rel, selector) in PAGES.items():
+                page.goto(base + rel, wait_until="networkidle")
+                if selector:
+                    page.locator(selector).first.evaluate("e => e.scrollIntoView()")
+                path = out / f"{name}-{view}.png"
+                page.screenshot(path=str(path))
+                print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+            ctx.close()
+        browser.close()
     return 0
 
 

@@ -44,6 +44,16 @@ def data_dir(env: BuildEnvironment) -> Path:
     return Path(env.srcdir, env.config.handbook_data_dir)
 
 
+def data_file(env: BuildEnvironment, name: str) -> tuple[Path, str]:
+    """A data file's path, and the path to show in messages (relative to the working
+    folder where it can be)."""
+    path = data_dir(env) / name
+    try:
+        return path, str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path, str(path)
+
+
 def bib_paths(env: BuildEnvironment) -> list[Path]:
     return [Path(env.srcdir, p) for p in env.config.bibtex_bibfiles]
 

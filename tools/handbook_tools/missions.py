@@ -25,7 +25,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import mermaid
 
-from .facts import data_dir, get_registry, warn
+from .facts import data_file, get_registry, warn
 from .problems import Check, Problem
 from .registry import Fact, Registry
 from .state import build_state
@@ -141,11 +141,7 @@ def get_missions(env: BuildEnvironment) -> Missions:
     state = build_state(env)
     found: Missions | None = state.missions
     if found is None:
-        path = data_dir(env) / "missions.yaml"
-        try:
-            display = str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            display = str(path)
+        path, display = data_file(env, "missions.yaml")
         found = load_missions(path, display, get_registry(env))
         state.missions = found
     return found

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import Check, Problem
-from .yamlnodes import Record, load_records, read_text
+from .yamlnodes import Record, fields_ok, load_records, read_text
 
 FACT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 KINDS = ("figure", "date", "name")
@@ -380,25 +380,9 @@ def load_link_status(path: Path, display: str, problems: list[Problem]) -> dict[
     """Dead source URLs by URL; schema problems are reported with the file's lines."""
     out: dict[str, LinkStatus] = {}
     for rec in load_records(path, display, problems):
-        bad = False
-        for key in rec.values:
-            if key not in LINK_FIELDS:
-                problems.append(Problem(rec.path, rec.line_of(key),
-                                        f"unknown field {key!r} (known fields: "
-                                        f"{', '.join(LINK_FIELDS)})", Check.SCHEMA))
-                bad = True
-        for key, required in LINK_FIELDS.items():
-            if required and not rec.values.get(key):
-                problems.append(Problem(rec.path, rec.line, f"missing required field {key!r}",
-                                        Check.SCHEMA))
-                bad = True
-        if bad:
+        if not fields_ok(rec, LINK_FIELDS, problems, ("url",)):
             continue
         url, checked = rec.values["url"], rec.values["checked"]
-        if not isinstance(url, str):
-            problems.append(Problem(rec.path, rec.line_of("url"), "field 'url' must be text",
-                                    Check.SCHEMA))
-            continue
         if not isinstance(checked, dt.date):
             problems.append(Problem(rec.path, rec.line_of("checked"),
                                     f"bad date {checked!r} in 'checked': use YYYY-MM-DD",

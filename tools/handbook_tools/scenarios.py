@@ -34,11 +34,11 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinxcontrib.mermaid import figure_wrapper, mermaid
 
-from .facts import data_dir, get_registry, warn
+from .facts import data_file, get_registry, warn
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
 from .state import build_state
-from .yamlnodes import Record, load_records, sub_records
+from .yamlnodes import Record, fields_ok, load_records, sub_records
 
 logger = logging.getLogger(__name__)
 
@@ -88,29 +88,6 @@ class Scenarios:
         return ids
 
 
-def _fields_ok(rec: Record, known: dict[str, bool], problems: list[Problem],
-               text_fields: tuple[str, ...]) -> bool:
-    """Unknown, missing and non-text fields of one record; True when it is usable."""
-    ok = True
-    for key in rec.values:
-        if key not in known:
-            problems.append(Problem(rec.path, rec.line_of(key),
-                                    f"unknown field {key!r} (known fields: "
-                                    f"{', '.join(known)})", Check.SCHEMA))
-            ok = False
-    for key, required in known.items():
-        value = rec.values.get(key)
-        if required and (value is None or value == "" or value == []):
-            problems.append(Problem(rec.path, rec.line, f"missing required field {key!r}",
-                                    Check.SCHEMA))
-            ok = False
-        elif key in text_fields and value is not None and not isinstance(value, str):
-            problems.append(Problem(rec.path, rec.line_of(key), f"field {key!r} must be text",
-                                    Check.SCHEMA))
-            ok = False
-    return ok
-
-
 def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact | None:
     """The fact a field names; None (reported unless already reported) when unknown."""
     fid = rec.values[key]
@@ -130,7 +107,7 @@ def _signposts(reg: Registry, rec: Record, problems: list[Problem]) -> list[Sign
     out: list[Signpost] = []
     usable = True
     for sub in subs:
-        if not _fields_ok(sub, SIGNPOST_FIELDS, problems, tuple(SIGNPOST_FIELDS)):
+        if not fields_ok(sub, SIGNPOST_FIELDS, problems, tuple(SIGNPOST_FIELDS)):
             usable = False
             continue
         has_fact, has_label = "fact" in sub.values, "label" in sub.values
@@ -168,11 +145,11 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
                                             f"{start_rec.line})", Check.DUPLICATE))
                 continue
             start_rec = rec
-            if _fields_ok(rec, START_FIELDS, out.problems, tuple(START_FIELDS)):
+            if fields_ok(rec, START_FIELDS, out.problems, tuple(START_FIELDS)):
                 out.start = _fact(reg, rec, "start", out.problems)
                 out.start_title = rec.values["title"]
             continue
-        if not _fields_ok(rec, SCENARIO_FIELDS, out.problems, ("id", "title", "summary")):
+        if not fields_ok(rec, SCENARIO_FIELDS, out.problems, ("id", "title", "summary")):
             continue
         sid = rec.values["id"]
         if not SCENARIO_ID.match(sid):
@@ -201,11 +178,7 @@ def get_scenarios(env: BuildEnvironment) -> Scenarios:
     state = build_state(env)
     found: Scenarios | None = state.scenarios
     if found is None:
-        path = data_dir(env) / "scenarios.yaml"
-        try:
-            display = str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            display = str(path)
+        path, display = data_file(env, "scenarios.yaml")
         found = load_scenarios(path, display, get_registry(env))
         state.scenarios = found
     return found

@@ -173,3 +173,27 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
         )
         return []
     return _records_of(root, display, problems, line_of)
+
+
+def fields_ok(rec: Record, known: dict[str, bool], problems: list[Problem],
+              text_fields: tuple[str, ...] = ()) -> bool:
+    """Report unknown, missing (``known[key]`` is True when required) and non-text fields
+    of one record; True when it is usable."""
+    ok = True
+    for key in rec.values:
+        if key not in known:
+            problems.append(Problem(rec.path, rec.line_of(key),
+                                    f"unknown field {key!r} (known fields: "
+                                    f"{', '.join(known)})", Check.SCHEMA))
+            ok = False
+    for key, required in known.items():
+        value = rec.values.get(key)
+        if required and (value is None or value == "" or value == []):
+            problems.append(Problem(rec.path, rec.line, f"missing required field {key!r}",
+                                    Check.SCHEMA))
+            ok = False
+        elif key in text_fields and value is not None and not isinstance(value, str):
+            problems.append(Problem(rec.path, rec.line_of(key), f"field {key!r} must be text",
+                                    Check.SCHEMA))
+            ok = False
+    return ok

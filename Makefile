@@ -99,7 +99,7 @@ lint: $(BIN)/.installed ## ruff and mypy on the tools package
 	$(BIN)/ruff check tools tests
 	$(BIN)/mypy
 
-test: setup all ## build the handbook, then run the whole test suite (browser tests use build/html)
+test: setup lint all ## lint, build the handbook, then run the whole test suite (browser tests use build/html)
 	$(BIN)/pytest
 
 test-fast: $(BIN)/.installed ## tests that need no browser, TeX or full build

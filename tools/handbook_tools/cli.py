@@ -122,8 +122,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what LaTeX says of a link that goes nowhere, or of a label defined twice (a link to it
+#: may land on the wrong one)
 LATEX_BAD = re.compile(r"(Reference|Citation) `([^']*)' on page (\d+) undefined|"
-                       r"There were undefined (references|citations)")
+                       r"There were undefined (references|citations)|"
+                       r"Label `([^']*)' multiply defined")
 
 
 def cmd_latexlog(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ status, sources and the pages that use it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -229,16 +230,25 @@ def _source_cell(reg: Registry, keys: list[str]) -> nodes.paragraph:
     return para
 
 
+def _id_cell(fact_id: str, fmt: str) -> nodes.Node:
+    """The fact id as code; in LaTeX it may also break after '-' (Sphinx breaks inline
+    code only after '.', ',' and the like), so long ids fit the register's first column."""
+    if fmt != "latex" or not re.fullmatch(r"[A-Za-z0-9._-]+", fact_id):
+        return nodes.literal(fact_id, fact_id)
+    code = fact_id.replace("-", "-\\allowbreak{}")
+    return nodes.raw("", f"\\sphinxcode{{\\sphinxupquote{{{code}}}}}", format="latex")
+
+
 def build_register(app: Sphinx, docname: str) -> nodes.table:
     reg = get_registry(app.env)
     domain = app.env.get_domain("fact")
     assert isinstance(domain, FactDomain)
     now = today(app.env)
     headers = ["Fact", "Value", "As of", "Status", "Sources", "Used on"]
-    table = nodes.table(classes=["hb-register"])
+    table = nodes.table(classes=["hb-register", "colwidths-given"])  # wrap in LaTeX
     group = nodes.tgroup(cols=len(headers))
     table += group
-    for width in (14, 18, 10, 8, 34, 16):
+    for width in (16, 16, 10, 10, 32, 16):
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     group += head
@@ -252,7 +262,7 @@ def build_register(app: Sphinx, docname: str) -> nodes.table:
         row = nodes.row()
         idp = nodes.paragraph()
         idp += nodes.target("", "", ids=[anchor(fact.id)])  # HTML id and LaTeX label
-        idp += nodes.literal(fact.id, fact.id)
+        idp += _id_cell(fact.id, app.builder.format)
         row += nodes.entry("", idp)
         row += nodes.entry("", nodes.paragraph(text=fact.value))
         row += nodes.entry("", nodes.paragraph(text=fact.as_of.long()))

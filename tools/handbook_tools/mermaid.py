@@ -248,7 +248,16 @@ def without_dates(pdf: bytes) -> bytes:
 def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
                 size: str) -> None:
     """Copy a vector PDF into the LaTeX output and include it, centred, as the node."""
-    self.body.append(self.hypertarget_to(node))
+    # a MyST label just before the picture, ``(name)=``, is labelled by Sphinx's own
+    # visit_target; labelling its id again would make LaTeX warn "multiply defined"
+    done: set[str] = set()
+    if node.parent is not None:
+        for sibling in reversed(node.parent.children[:node.parent.index(node)]):
+            if not isinstance(sibling, nodes.target):
+                break
+            done.add(sibling.get("refid", ""))
+    self.body.append("".join(self.hypertarget(i, anchor=False) for i in node["ids"]
+                             if i not in done))
     Path(self.builder.outdir, name).write_bytes(without_dates(source.read_bytes()))
     self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[{size}]{{{name}}}"
                      "\\end{center}\n")

@@ -79,7 +79,8 @@ SCENARIOS = """
 """
 
 PAGES = {
-    "history.md": "# History\n\n(missions)=\n```{mission-diagram}\n```\n",
+    "history.md": ("# History\n\n(missions)=\n```{mission-diagram}\n"
+                   ":caption: Missions drawn from the data.\n```\n"),
     "troops.md": "# Troops\n\n```{troop-chart}\n```\n",
     "future.md": ("# Future\n\n(scenarios)=\n```{scenario-diagram}\n"
                   ":caption: Two scenarios drawn from the data.\n```\n"),
@@ -142,6 +143,8 @@ def test_scenario_diagram_shows_signpost_facts(project: Path) -> None:
     assert "about 2,500 (as of September 2024)" in svg
     assert "<figcaption>" in page and "Two scenarios drawn from the data." in page
     assert 'id="scenarios"' in page
+    history = read(built.outdir, "history.html")
+    assert "<figcaption>" in history and "Missions drawn from the data." in history
 
 
 def test_one_date_changes_diagram_chronology_and_chart(

@@ -29,9 +29,16 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
-from sphinxcontrib.mermaid import Mermaid, html_visit_mermaid, latex_visit_mermaid, mermaid
+from sphinxcontrib.mermaid import (
+    Mermaid,
+    figure_wrapper,
+    html_visit_mermaid,
+    latex_visit_mermaid,
+    mermaid,
+)
 
 from .problems import Check
 from .state import build_state
@@ -261,6 +268,19 @@ def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: 
     Path(self.builder.outdir, name).write_bytes(without_dates(source.read_bytes()))
     self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[{size}]{{{name}}}"
                      "\\end{center}\n")
+
+
+def generated_diagram(directive: SphinxDirective, code: str, alt: str) -> list[nodes.Node]:
+    """A diagram drawn from data, as a Mermaid node (rendered like any other), placed in a
+    figure when the directive has a ``:caption:``."""
+    node = mermaid()
+    node["code"], node["options"], node["alt"] = code, {}, alt
+    node.source, node.line = directive.get_source_info()
+    if "caption" not in directive.options:
+        return [node]
+    figure = figure_wrapper(directive, node, directive.options["caption"])
+    figure.source, figure.line = node.source, node.line
+    return [figure]
 
 
 def html_visit(self: HTML5Translator, node: mermaid) -> None:

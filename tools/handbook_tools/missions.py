@@ -23,9 +23,9 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinxcontrib.mermaid import mermaid
 
 from .facts import data_file, get_registry, warn
+from .mermaid import generated_diagram
 from .problems import Check, Problem
 from .registry import Fact, Registry
 from .state import build_state
@@ -185,13 +185,7 @@ class MissionDiagramDirective(SphinxDirective):
                            location=self.get_location(), type="handbook",
                            subtype=Check.MISSION.value)
             return []
-        code, alt = mission_code(missions)
-        node = mermaid()
-        node["code"] = code
-        node["options"] = {}
-        node["alt"] = alt
-        node.source, node.line = self.get_source_info()
-        return [node]
+        return generated_diagram(self, *mission_code(missions))
 
 
 def report_missions(app: Sphinx) -> None:

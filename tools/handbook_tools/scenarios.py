@@ -32,9 +32,9 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinxcontrib.mermaid import figure_wrapper, mermaid
 
 from .facts import data_file, get_registry, warn
+from .mermaid import generated_diagram
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
 from .state import build_state
@@ -231,17 +231,7 @@ class ScenarioDiagramDirective(SphinxDirective):
                            "folder", location=self.get_location(), type="handbook",
                            subtype=Check.SCENARIO.value)
             return []
-        code, alt = scenario_code(data)
-        node = mermaid()
-        node["code"] = code
-        node["options"] = {}
-        node["alt"] = alt
-        node.source, node.line = self.get_source_info()
-        if "caption" in self.options:
-            figure = figure_wrapper(self, node, self.options["caption"])
-            figure.source, figure.line = node.source, node.line
-            return [figure]
-        return [node]
+        return generated_diagram(self, *scenario_code(data))
 
 
 def report_scenarios(app: Sphinx) -> None:

@@ -71,6 +71,7 @@ def time_limit(seconds: int = HANG_LIMIT) -> Iterator[None]:
 # ---------------------------------------------------------------------------- messages
 #: every message a data file can give, by check (full match)
 Q = r"""('.*'|".*")"""  # a repr'd name or value
+MEAN = rf"( \(did you mean {Q}\?\))?"  # a suggestion for a mistyped id
 MESSAGES: dict[Check, list[str]] = {
     Check.ENCODING: [r"not valid UTF-8 \(byte 0x[0-9a-f]{2}\): save the file as UTF-8"],
     Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+"],
@@ -93,7 +94,7 @@ MESSAGES: dict[Check, list[str]] = {
         rf"field {Q} given twice",
         rf"duplicate fact id {Q} \(first defined at .+:\d+\)",
         rf"duplicate source key {Q} \(first defined at (line \d+|.+:\d+)\)",
-        rf"duplicate mission id {Q} \(first at line \d+\)",
+        rf"duplicate mission id {Q} \(first at .+:\d+\)",
         rf"source {Q} has the same URL as {Q} \(.+:\d+\): cite {Q} and remove this entry",
     ],
     Check.SOURCE: [
@@ -111,11 +112,11 @@ MESSAGES: dict[Check, list[str]] = {
                   r"\d{4}-\d\d-\d\d\): re-check the source, then update value, as_of and "
                   r"review_by"],
     Check.MISSION: [
-        rf"(start|end) {Q} is not a fact id of the registry: name the fact that dates it",
+        rf"(start|end) {Q} is not a fact id of the registry{MEAN}: name the fact that dates it",
         rf"mission {Q} starts before {Q} that precedes it: keep missions in chronological "
         r"order",
         rf"mission {Q} starts \([\d-]+\) before {Q} ends \([\d-]+\): phases overlap",
-        rf"mission {Q} transitions to unknown mission {Q}",
+        rf"mission {Q} transitions to unknown mission {Q}{MEAN}",
     ],
 }
 

@@ -27,9 +27,9 @@ from sphinx.util.docutils import SphinxDirective
 from .facts import data_file, get_registry, warn
 from .mermaid import generated_diagram
 from .problems import Check, Problem
-from .registry import Fact, Registry
+from .registry import Fact, Registry, suggest
 from .state import build_state
-from .yamlnodes import Record, load_records
+from .yamlnodes import Record, fields_ok, load_records
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,10 @@ def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact
     if fid is None:
         return None
     if not isinstance(fid, str) or fid not in reg.facts:
+        hint = suggest(fid, reg.facts) if isinstance(fid, str) else ""
         problems.append(Problem(rec.path, rec.line_of(key),
-                                f"{key} {fid!r} is not a fact id of the registry: name the fact "
-                                "that dates it", Check.MISSION))
+                                f"{key} {fid!r} is not a fact id of the registry{hint}: name "
+                                "the fact that dates it", Check.MISSION))
         return None
     return reg.facts[fid]
 
@@ -80,24 +81,7 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
         return out
     seen: dict[str, Record] = {}
     for rec in load_records(path, display, out.problems):
-        bad = False
-        for key in rec.values:
-            if key not in FIELDS:
-                out.problems.append(Problem(rec.path, rec.line_of(key),
-                                            f"unknown field {key!r} (known fields: "
-                                            f"{', '.join(FIELDS)})", Check.SCHEMA))
-                bad = True
-        for key, required in FIELDS.items():
-            value = rec.values.get(key)
-            if required and not value:
-                out.problems.append(Problem(rec.path, rec.line,
-                                            f"missing required field {key!r}", Check.SCHEMA))
-                bad = True
-            elif value is not None and not isinstance(value, str):
-                out.problems.append(Problem(rec.path, rec.line_of(key),
-                                            f"field {key!r} must be text", Check.SCHEMA))
-                bad = True
-        if bad:
+        if not fields_ok(rec, FIELDS, out.problems, tuple(FIELDS)):
             continue
         mid = rec.values["id"]
         if not MISSION_ID.match(mid):
@@ -107,8 +91,8 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
             continue
         if mid in seen:
             out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"duplicate mission id {mid!r} (first at line "
-                                        f"{seen[mid].line})", Check.DUPLICATE))
+                                        f"duplicate mission id {mid!r} (first at "
+                                        f"{seen[mid].path}:{seen[mid].line})", Check.DUPLICATE))
             continue
         seen[mid] = rec
         start = _fact(reg, rec, "start", out.problems)
@@ -133,7 +117,7 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
         if m.next is not None and m.next not in ids:
             out.problems.append(Problem(m.rec.path, m.rec.line_of("next"),
                                         f"mission {m.id!r} transitions to unknown mission "
-                                        f"{m.next!r}", Check.MISSION))
+                                        f"{m.next!r}{suggest(str(m.next), ids)}", Check.MISSION))
     return out
 
 

@@ -95,7 +95,7 @@ linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); r
 bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
 	$(BIN)/python tools/bench.py
 
-lint: $(BIN)/.installed ## ruff and mypy on the tools package
+lint: $(BIN)/.installed ## ruff on tools and tests, mypy on the extension
 	$(BIN)/ruff check tools tests
 	$(BIN)/mypy
 

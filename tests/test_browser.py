@@ -139,6 +139,32 @@ def test_every_page_loads_cleanly_and_offline(browser, server):
     assert not problems, "\n".join(problems)
 
 
+def test_site_reads_offline_from_the_folder(browser):
+    """A reader who downloads build/html opens it from disk (file://), with no server: every
+    page, its styles, scripts, icon font and diagrams load, and nothing else is asked for."""
+    ctx = _context(browser, "dark")
+    page = ctx.new_page()
+    failed: list[str] = []
+    outside: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(f"{r.url}: {r.failure}"))
+    page.on("request", lambda r: outside.append(r.url)
+            if urlsplit(r.url).scheme not in ("file", "data", "blob", "about") else None)
+    page.on("pageerror", lambda e: failed.append(f"pageerror: {e}"))
+    try:
+        for rel in ["index.html", *DIAGRAM_PAGES, "reference/glossary.html"]:
+            page.goto((HTML / rel).as_uri(), wait_until="load")
+            # the theme's stylesheet applied (the sidebar is laid out beside the article)
+            assert page.locator(".bd-sidebar-primary").first.bounding_box(), rel
+            assert page.evaluate("document.fonts.status") == "loaded", rel
+            for i in range(page.locator(".hb-diagram").count()):
+                box = page.locator(".hb-diagram .only-dark svg").nth(i).bounding_box()
+                assert box and box["width"] > 50, (rel, i)
+    finally:
+        ctx.close()
+    assert not failed, failed
+    assert not outside, outside
+
+
 # ---------------------------------------------------------------------------- 2. diagrams
 
 

@@ -55,16 +55,16 @@ setup: $(BIN)/.installed tools/node_modules/.installed .deb-browser .deb-pdf .de
 BUILD_DEPS := $(BIN)/.installed tools/node_modules/.installed .deb-browser
 
 # ---------------------------------------------------------------------------- builds
-# HTML is built into a scratch copy and swapped in only when the build succeeds, so a
-# failing build never leaves a half-written site for `make serve` readers.
+# HTML is built into a scratch copy and swapped in only when the build succeeds, in one
+# atomic exchange (handbook_tools.publish), so a failing or killed build never leaves a
+# half-written site, nor a moment without one, for whoever reads build/html.
 html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are errors)
 	@rm -rf $(BUILD)/html.new; mkdir -p $(BUILD)
 	@if [ -d $(BUILD)/html ]; then cp -a $(BUILD)/html $(BUILD)/html.new; fi
 	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \
 	  || { rm -rf $(BUILD)/html.new $(BUILD)/doctrees/html/environment.pickle; exit 1; }
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
-	@rm -rf $(BUILD)/html.old; if [ -d $(BUILD)/html ]; then mv $(BUILD)/html $(BUILD)/html.old; fi
-	@mv $(BUILD)/html.new $(BUILD)/html; rm -rf $(BUILD)/html.old
+	@$(BIN)/python -m handbook_tools publish $(BUILD)/html.new $(BUILD)/html
 
 pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \

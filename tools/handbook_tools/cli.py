@@ -214,6 +214,21 @@ def write_link_status(target: Path, docs: Path, rows: list[dict[str, object]],
     return False
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    new, target = Path(args.new), Path(args.target)
+    if not new.is_dir():
+        print(f"error: {new}: no new build to publish", file=sys.stderr)
+        return 2
+    try:
+        publish(new, target)
+    except OSError as exc:
+        print(f"error: cannot put {new} in place of {target}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handbook_tools",
                                      description="Checks of the Iraq handbook.")
@@ -232,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--docs", default="docs", help="the Sphinx folder whose sources to match")
     p.add_argument("--date", help="the date of the check, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_linkreport)
+    p = sub.add_parser("publish", help="put a new build in place of the old in one step")
+    p.add_argument("new")
+    p.add_argument("target")
+    p.set_defaults(func=cmd_publish)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -64,7 +64,7 @@ html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are
 	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \
 	  || { rm -rf $(BUILD)/html.new $(BUILD)/doctrees/html/environment.pickle; exit 1; }
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
-	@$(BIN)/python -m handbook_tools publish $(BUILD)/html.new $(BUILD)/html
+	@$(BIN)/python -P tools/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
 
 pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \

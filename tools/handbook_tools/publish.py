@@ -49,3 +49,11 @@ def publish(new: Path, target: Path) -> None:
     os.rename(target, old)
     os.rename(new, target)
     shutil.rmtree(old)
+
+
+if __name__ == "__main__":  # the Makefile runs this file with `python -P`: no Sphinx import
+    import sys
+
+    if len(sys.argv) != 3 or not Path(sys.argv[1]).is_dir():
+        sys.exit(f"usage: {sys.argv[0]} NEW_SITE_FOLDER TARGET (NEW_SITE_FOLDER must exist)")
+    publish(Path(sys.argv[1]), Path(sys.argv[2]))

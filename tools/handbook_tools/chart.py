@@ -21,7 +21,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
 
-from .facts import get_registry
+from .facts import registry_for_page
 from .mermaid import cache_dir, include_pdf, themed_svgs
 from .problems import Check
 from .registry import Fact
@@ -91,9 +91,7 @@ class TroopChartDirective(SphinxDirective):
     option_spec = {"series": directives.unchanged, "title": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        reg = get_registry(self.env)
-        for path in reg.files:
-            self.env.note_dependency(str(path))
+        reg = registry_for_page(self.env)
         series = self.options.get("series", "us-troops-iraq")
         title = self.options.get("title", "US troops in Iraq")
         points = reg.series(series)

@@ -13,7 +13,7 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import get_registry
+from .facts import registry_for_page
 
 
 def _cell(text: str) -> str:
@@ -27,9 +27,7 @@ class ChronologyDirective(SphinxDirective):
     option_spec = {"from": directives.nonnegative_int, "to": directives.nonnegative_int}
 
     def run(self) -> list[nodes.Node]:
-        reg = get_registry(self.env)
-        for path in reg.files:
-            self.env.note_dependency(str(path))
+        reg = registry_for_page(self.env)
         first = self.options.get("from", 0)
         last = self.options.get("to", 9999)
         facts = sorted((f for f in reg.facts.values()

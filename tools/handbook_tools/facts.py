@@ -66,6 +66,15 @@ def get_registry(env: BuildEnvironment) -> Registry:
     return state.registry
 
 
+def registry_for_page(env: BuildEnvironment) -> Registry:
+    """The registry, for a role or directive of the page being read: the page is read
+    again when any data file of the registry changes."""
+    reg = get_registry(env)
+    for path in reg.files:
+        env.note_dependency(str(path))
+    return reg
+
+
 def today(env: BuildEnvironment) -> dt.date:
     return reference_date(env.config.handbook_today)
 
@@ -140,9 +149,7 @@ class FactRole(SphinxRole):
         self.mode = mode
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        reg = get_registry(self.env)
-        for path in reg.files:
-            self.env.note_dependency(str(path))
+        reg = registry_for_page(self.env)
         fact_id = self.text.strip()
         domain = self.env.get_domain("fact")
         assert isinstance(domain, FactDomain)
@@ -208,8 +215,7 @@ class FactRegisterDirective(SphinxDirective):
         domain = self.env.get_domain("fact")
         assert isinstance(domain, FactDomain)
         domain.registers[self.env.docname] = True
-        for path in get_registry(self.env).files:
-            self.env.note_dependency(str(path))
+        registry_for_page(self.env)
         return [fact_register("")]
 
 

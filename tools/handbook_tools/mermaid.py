@@ -270,6 +270,12 @@ def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: 
                      "\\end{center}\n")
 
 
+def mermaid_label(text: str) -> str:
+    """Data text safe inside a quoted label of a generated diagram: '"' would end the label
+    and '#' start an entity code; line breaks and runs of spaces become one space."""
+    return " ".join(text.replace('"', "'").replace("#", "#35;").split())
+
+
 def generated_diagram(directive: SphinxDirective, code: str, alt: str) -> list[nodes.Node]:
     """A diagram drawn from data, as a Mermaid node (rendered like any other), placed in a
     figure when the directive has a ``:caption:``."""

@@ -24,8 +24,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, warn
-from .mermaid import generated_diagram
+from .facts import data_file, get_registry, registry_for_page, warn
+from .mermaid import generated_diagram, mermaid_label
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
 from .state import build_state
@@ -131,10 +131,6 @@ def get_missions(env: BuildEnvironment) -> Missions:
     return found
 
 
-def _label(text: str) -> str:
-    return text.replace('"', "'")
-
-
 def mission_code(missions: Missions) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     lines = ["flowchart TD"]
@@ -142,11 +138,11 @@ def mission_code(missions: Missions) -> tuple[str, str]:
     for m in missions.items:
         span = m.start.as_of.month_year() + " – " + (m.end.as_of.month_year() if m.end
                                                      else "today")
-        lines.append(f'    {m.id}["<b>{_label(m.name)}</b><br/>{span}"]')
+        lines.append(f'    {m.id}["<b>{mermaid_label(m.name)}</b><br/>{span}"]')
         alt.append(f"{m.name}, {span}.")
     for m in missions.items:
         if m.next:
-            trig = _label(m.trigger or "")
+            trig = mermaid_label(m.trigger or "")
             arrow = f' -->|"{trig}"| ' if trig else " --> "
             lines.append(f"    {m.id}{arrow}{m.next}")
             if trig:
@@ -162,8 +158,7 @@ class MissionDiagramDirective(SphinxDirective):
         missions = get_missions(self.env)
         if missions.path:
             self.env.note_dependency(str(missions.path))
-        for path in get_registry(self.env).files:
-            self.env.note_dependency(str(path))
+        registry_for_page(self.env)
         if not missions.items:
             logger.warning("no missions to draw: add them to missions.yaml in the data folder",
                            location=self.get_location(), type="handbook",

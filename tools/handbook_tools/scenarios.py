@@ -33,8 +33,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, warn
-from .mermaid import generated_diagram
+from .facts import data_file, get_registry, registry_for_page, warn
+from .mermaid import generated_diagram, mermaid_label
 from .problems import Check, Problem
 from .registry import Fact, Registry, suggest
 from .state import build_state
@@ -184,29 +184,25 @@ def get_scenarios(env: BuildEnvironment) -> Scenarios:
     return found
 
 
-def _label(text: str) -> str:
-    """Text safe inside a quoted Mermaid label ('#' would start an entity code)."""
-    return " ".join(text.replace('"', "'").replace("#", "#35;").split())
-
-
 def scenario_code(data: Scenarios) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     assert data.start is not None
     start = f"{data.start_title} ({data.start.value})"
     lines = ["flowchart LR",
-             f'    start["<b>{_label(data.start_title)}</b><br/>{_label(data.start.value)}"]']
+             f'    start["<b>{mermaid_label(data.start_title)}</b><br/>'
+             f'{mermaid_label(data.start.value)}"]']
     alt = [f"Flow chart of {len(data.items)} future scenarios. From the starting point, "
            f"{start}, one branch leads to each scenario and on to its signposts."]
     for i, sc in enumerate(data.items, 1):
         node = f"s{i}"
-        summary = f"<br/>{_label(sc.summary)}" if sc.summary else ""
-        lines.append(f'    start --> {node}["<b>{_label(sc.title)}</b>{summary}"]')
+        summary = f"<br/>{mermaid_label(sc.summary)}" if sc.summary else ""
+        lines.append(f'    start --> {node}["<b>{mermaid_label(sc.title)}</b>{summary}"]')
         posts = []
         for j, post in enumerate(sc.signposts, 1):
-            text = _label(post.text)
+            text = mermaid_label(post.text)
             reading = post.reading()
             if reading:
-                text += f"<br/><i>{_label(reading)}</i>"
+                text += f"<br/><i>{mermaid_label(reading)}</i>"
             lines.append(f'    {node} --> {node}_{j}["{text}"]')
             posts.append(post.text + (f" \u2013 {reading}" if reading else ""))
         name = f"{sc.title} ({sc.summary})" if sc.summary else sc.title
@@ -222,8 +218,7 @@ class ScenarioDiagramDirective(SphinxDirective):
         data = get_scenarios(self.env)
         if data.path:
             self.env.note_dependency(str(data.path))
-        for path in get_registry(self.env).files:
-            self.env.note_dependency(str(path))
+        registry_for_page(self.env)
         if data.problems:
             return []  # reported at the data file's lines
         if data.start is None or not data.items:

@@ -85,6 +85,8 @@ class Fact:
     series: str | None = None
     chronology: str | None = None
     note: str | None = None
+    caveat: str | None = None
+    disputed: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
 
     def is_stale(self, today: dt.date) -> bool:
@@ -164,6 +166,10 @@ FACT_FIELDS: dict[str, tuple[tuple[type, ...], bool, str]] = {
     "series": ((str,), False, "the name of a numeric series, such as us-troops-iraq"),
     "chronology": ((str,), False, "a one-line event text for the chronology"),
     "note": ((str,), False, "a note for readers of the register"),
+    "caveat": ((str,), False, "a caveat readers see beside the value, such as 'unconfirmed: "
+               "one regional outlet'"),
+    "disputed": ((str,), False, "the spread when sources disagree, each figure with who "
+                 "gives it"),
 }
 
 
@@ -262,7 +268,8 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
         id=fid, value=str(v["value"]), as_of=as_of, review_by=review, sources=list(sources),
         excerpt=str(v["excerpt"]).strip(), path=rec.path, line=rec.line, kind=kind,
         number=v.get("number"), unit=v.get("unit"), series=v.get("series"),
-        chronology=v.get("chronology"), note=v.get("note"), lines=dict(rec.lines),
+        chronology=v.get("chronology"), note=v.get("note"), caveat=v.get("caveat"),
+        disputed=v.get("disputed"), lines=dict(rec.lines),
     )
 
 

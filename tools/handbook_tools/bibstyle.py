@@ -11,7 +11,10 @@ is replaced, when the configuration is read, by a subclass registered under
 ``handbook-<name>``: a dead source still shows its URL (so the next link check sees it
 again) with "link reported dead on DATE", then "Archived copy:" and its ``archiveurl``.
 Live sources render as the base style renders them, except that titles keep the capitals
-they are typed with (the base style lower-cases all but the first letter).
+they are typed with (the base style lower-cases all but the first letter).  With a
+publisher register (``<data>/publishers.yaml``), each entry ends with its publisher and
+standing: "Publisher: Reuters. Standing: major." ("Yahoo News, repost of Al Jazeera" for a
+repost).
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import hashlib
 from typing import Any
 
 from pybtex.plugin import find_plugin, register_plugin
-from pybtex.richtext import Text
+from pybtex.richtext import Tag, Text
+from pybtex.style import FormattedEntry
 from pybtex.style.template import field, href, join, optional, sentence, words
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 
-from .facts import data_dir, get_registry
+from .facts import data_dir, get_attributions, get_registry
+from .publishers import PUBLISHERS
 from .registry import LINK_STATUS
 
 GROUP = "pybtex.style.formatting"
@@ -34,6 +39,8 @@ PREFIX = "handbook-"
 
 #: source key -> the date (text) its URL was reported dead; set at the start of each build
 DEAD: dict[str, str] = {}
+#: source key -> (who published it, its standing); set at the start of each build
+STANDING: dict[str, tuple[str, str]] = {}
 
 
 def archive_style(base_name: str) -> str:
@@ -44,6 +51,15 @@ def archive_style(base_name: str) -> str:
     base: Any = find_plugin(GROUP, base_name)
 
     class ArchiveStyle(base):
+        def format_entry(self, label: str, entry: Any, bib_data: Any = None) -> Any:
+            made = super().format_entry(label, entry, bib_data=bib_data)
+            mark = STANDING.get(entry.key)
+            if mark is None:
+                return made
+            who, standing = mark
+            text = Text(made.text, f" Publisher: {who}. Standing: ", Tag("em", standing), ".")
+            return FormattedEntry(made.key, text, made.label)
+
         def format_title(self, e: Any, which_field: str, as_sentence: bool = True) -> Any:
             # the base style lower-cases titles ("Us task force ... isis in iraq"): a news
             # headline's capitals (US, ISIS, Iraq) are part of it, so keep them as typed
@@ -77,13 +93,19 @@ def note_dead_sources(app: Sphinx) -> None:
     reg = get_registry(app.env)
     DEAD.clear()
     DEAD.update({key: src.dead.checked_text for key, src in reg.sources.items() if src.dead})
+    STANDING.clear()
+    STANDING.update({key: (att.who(), att.standing)
+                     for key, att in get_attributions(app.env).items()})
 
 
 def outdated_bibliographies(app: Sphinx, env: BuildEnvironment, added: set[str],
                             changed: set[str], removed: set[str]) -> list[str]:
-    """Pages with a bibliography are rewritten when the link status file changes."""
-    path = data_dir(env) / LINK_STATUS
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    """Pages with a bibliography are rewritten when the link status file or the publisher
+    register changes."""
+    digest = ""
+    for name in (LINK_STATUS, PUBLISHERS):
+        path = data_dir(env) / name
+        digest += hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "-"
     old = getattr(env, "_handbook_link_status", None)
     env._handbook_link_status = digest  # type: ignore[attr-defined]
     if old is None or old == digest:

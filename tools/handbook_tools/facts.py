@@ -26,7 +26,8 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from sphinx.util.nodes import make_refnode
 
 from .problems import Check, Problem
-from .registry import Fact, Registry, load_registry, stale_problems, suggest
+from .publishers import Attribution, Publishers, attributions, best_standing, load_all
+from .registry import Fact, Registry, stale_problems, suggest
 from .settings import reference_date
 from .state import build_state, reset_state
 
@@ -62,8 +63,22 @@ def bib_paths(env: BuildEnvironment) -> list[Path]:
 def get_registry(env: BuildEnvironment) -> Registry:
     state = build_state(env)
     if state.registry is None:
-        state.registry = load_registry(data_dir(env), bib_paths(env), display_root=Path.cwd())
+        state.registry, state.publishers = load_all(data_dir(env), bib_paths(env),
+                                                    display_root=Path.cwd())
     return state.registry
+
+
+def get_publishers(env: BuildEnvironment) -> Publishers | None:
+    """The publisher register (loaded with the registry); None when the project has none."""
+    get_registry(env)
+    pubs: Publishers | None = build_state(env).publishers
+    return pubs
+
+
+def get_attributions(env: BuildEnvironment) -> dict[str, Attribution]:
+    """Source key -> its publisher and standing (empty without a publisher register)."""
+    pubs = get_publishers(env)
+    return {} if pubs is None else attributions(get_registry(env), pubs)
 
 
 def registry_for_page(env: BuildEnvironment) -> Registry:
@@ -170,6 +185,18 @@ class FactRole(SphinxRole):
         return [render_fact(self, fact, self.mode, today(self.env))], []
 
 
+def evidence_marks(fact: Fact) -> list[nodes.Node]:
+    """The caveat and the dispute readers see beside a value: ``[unconfirmed: ...]``,
+    ``[disputed: ...]``."""
+    out: list[nodes.Node] = []
+    for cls, text in (("hb-caveat", fact.caveat), ("hb-disputed", fact.disputed)):
+        text = (text or "").strip()
+        if text:
+            shown = f"[disputed: {text}]" if cls == "hb-disputed" else f"[{text}]"
+            out += [nodes.Text(" "), nodes.inline("", shown, classes=[cls])]
+    return out
+
+
 def cite_nodes(role: SphinxRole, keys: list[str]) -> list[nodes.Node]:
     """The nodes of ``{cite:p}`keys``` made by sphinxcontrib-bibtex's own role."""
     cite = role.env.get_domain("cite").role("p")
@@ -193,6 +220,8 @@ def render_fact(role: SphinxRole, fact: Fact, mode: str, now: dt.date) -> nodes.
     if stale:
         box += nodes.Text(" ")
         box += nodes.inline("", "[review due]", classes=["hb-stale-flag"])
+    if mode != "date":
+        box.extend(evidence_marks(fact))
     if mode != "date":
         box += nodes.Text("\u00a0")
         known = [k for k in fact.sources if k in get_registry(role.env).sources]
@@ -219,7 +248,8 @@ class FactRegisterDirective(SphinxDirective):
         return [fact_register("")]
 
 
-def _source_cell(reg: Registry, keys: list[str]) -> nodes.paragraph:
+def _source_cell(reg: Registry, keys: list[str], atts: dict[str, Attribution]
+                 ) -> nodes.paragraph:
     para = nodes.paragraph()
     for i, key in enumerate(keys):
         if i:
@@ -230,6 +260,12 @@ def _source_cell(reg: Registry, keys: list[str]) -> nodes.paragraph:
             continue
         title = src.fields.get("title", key)
         para += nodes.reference(title, title, refuri=src.url)
+        att = atts.get(key)
+        if att is not None:
+            para += nodes.Text(f" ({att.who()}, ")
+            para += nodes.inline("", att.standing, classes=[f"hb-standing-{att.standing}"])
+            para += nodes.Text(")")
+            continue
         who = src.fields.get("howpublished") or src.fields.get("author", "")
         if who:
             para += nodes.Text(f" ({who})")
@@ -245,11 +281,26 @@ def _id_cell(fact_id: str, fmt: str) -> nodes.Node:
     return nodes.raw("", f"\\sphinxcode{{\\sphinxupquote{{{code}}}}}", format="latex")
 
 
+def _value_notes(fact: Fact) -> list[nodes.paragraph]:
+    """The caveat and the dispute under a value in the register."""
+    out = []
+    for label, cls, text in (("Caveat", "hb-caveat", fact.caveat),
+                             ("Disputed", "hb-disputed", fact.disputed)):
+        text = (text or "").strip()
+        if text:
+            para = nodes.paragraph(classes=[cls])
+            para += nodes.strong(text=f"{label}: ")
+            para += nodes.Text(text)
+            out.append(para)
+    return out
+
+
 def build_register(app: Sphinx, docname: str) -> nodes.table:
     reg = get_registry(app.env)
     domain = app.env.get_domain("fact")
     assert isinstance(domain, FactDomain)
     now = today(app.env)
+    atts = get_attributions(app.env)
     headers = ["Fact", "Value", "As of", "Status", "Sources", "Used on"]
     table = nodes.table(classes=["hb-register", "colwidths-given"])  # wrap in LaTeX
     group = nodes.tgroup(cols=len(headers))
@@ -270,15 +321,22 @@ def build_register(app: Sphinx, docname: str) -> nodes.table:
         idp += nodes.target("", "", ids=[anchor(fact.id)])  # HTML id and LaTeX label
         idp += _id_cell(fact.id, app.builder.format)
         row += nodes.entry("", idp)
-        row += nodes.entry("", nodes.paragraph(text=fact.value))
+        row += nodes.entry("", nodes.paragraph(text=fact.value), *_value_notes(fact))
         row += nodes.entry("", nodes.paragraph(text=fact.as_of.long()))
         status = fact.status(now)
         review = "" if fact.review_by is None else f" (review by {fact.review_by.isoformat()})"
         stat = nodes.paragraph()
         stat += nodes.inline(status, status, classes=[f"hb-status-{status.replace(' ', '-')}"])
         stat += nodes.Text(review)
-        row += nodes.entry("", stat)
-        src = _source_cell(reg, fact.sources)
+        best = best_standing(fact, atts) if atts else None
+        if best is None:
+            row += nodes.entry("", stat)
+        else:
+            para = nodes.paragraph(classes=["hb-best-standing"])
+            para += nodes.Text("best source: ")
+            para += nodes.inline("", best, classes=[f"hb-standing-{best}"])
+            row += nodes.entry("", stat, para)
+        src = _source_cell(reg, fact.sources, atts)
         quote = nodes.paragraph(classes=["hb-excerpt"])
         quote += nodes.emphasis(text=f"\u201c{fact.excerpt}\u201d")
         row += nodes.entry("", src, quote)
@@ -312,8 +370,13 @@ def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str]
 def report_registry(app: Sphinx) -> None:
     """Warn, once a build, about every problem of the data files and stale facts."""
     reg = get_registry(app.env)
+    advisory = set(app.config.handbook_advisory_checks)
     for problem in sorted(reg.problems) + stale_problems(reg, today(app.env)):
-        warn(problem)
+        if problem.kind in advisory:  # a note, not a warning: see handbook_advisory_checks
+            logger.info(f"advisory: {problem.message} ({problem.kind})",
+                        location=problem.location)
+        else:
+            warn(problem)
 
 
 def fact_ids_used_by_data(env: BuildEnvironment) -> set[str]:

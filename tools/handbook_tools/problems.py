@@ -18,6 +18,10 @@ class Check(StrEnum):
     SOURCE = "source"  #: fact without a source, or citing an unknown source key
     BIB = "bib"  #: malformed or incomplete source entry
     DEAD_LINK = "dead-link"  #: a source whose URL was reported dead has no archived copy
+    PUBLISHER = "publisher"  #: a source whose publisher (or ``original``) is not registered
+    DEPRECATED_ONLY = "deprecated-only"  #: a fact resting only on deprecated outlets
+    WEAK_ONLY = "weak-only"  #: a fact resting only on weak sources, without a caveat
+    DISPUTED = "disputed"  #: an empty 'disputed' field, or one on a single-source fact
     UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
     UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
     STALE = "stale"  #: a fact past its review date

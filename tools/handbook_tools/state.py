@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 @dataclass
 class BuildState:
     registry: Registry | None = None
+    #: publishers.Publishers, loaded with the registry; None when the project has none
+    publishers: Any = None
     missions: Any = None  #: missions.Missions, loaded on first use
     scenarios: Any = None  #: scenarios.Scenarios, loaded on first use
     #: fact ids that generated pictures use (missions, scenarios): never "unused"

@@ -1,0 +1,135 @@
+"""Readers see the evidence: fact cards, and the search horizon.
+
+- **Fact cards.**  Every HTML page that cites facts carries, at its end, one hidden card
+  per fact it cites (``<div class="hb-card" id="hb-card-fact-..." hidden>``): the value and
+  its as-of date, caveat and dispute, each source's title, publisher and standing, the
+  verbatim excerpt, and links to the source and to the register entry.  ``hb-card.js``
+  shows the card when a reader hovers over, focuses or taps a cited figure (the link to
+  the register, which it stays without JavaScript).  Everything is in the page: no request
+  to another host, and it works from ``file://``.  The card is screen-only; on paper the
+  register carries the same information.
+- **Search horizon.**  ``{search-horizon}`` renders ``handbook_search_horizon`` (a date
+  ``YYYY-MM-DD`` set once in ``conf.py``): the day up to which sources were searched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+from .facts import FactDomain, anchor, get_attributions, get_registry, today
+from .problems import Check
+from .publishers import Attribution
+from .registry import AsOf, Fact, Registry
+
+logger = logging.getLogger(__name__)
+
+#: builders whose pages load the card script (not EPUB: readers there ignore scripts)
+CARD_BUILDERS = ("html", "dirhtml", "singlehtml")
+
+
+def card_id(fact_id: str) -> str:
+    return "hb-card-" + anchor(fact_id)
+
+
+def card_html(fact: Fact, reg: Registry, atts: dict[str, Attribution], register_uri: str,
+              now: dt.date) -> str:
+    """One fact's card: plain HTML, every text escaped."""
+    e = escape
+    head = f'<strong class="hb-card-value">{e(fact.value)}</strong>, as of {e(fact.as_of.long())}'
+    if fact.is_stale(now):
+        head += ' <span class="hb-stale-flag">[review due]</span>'
+    parts = [f'<p class="hb-card-head">{head}</p>']
+    for label, cls, raw in (("Caveat", "hb-caveat", fact.caveat),
+                            ("Disputed", "hb-disputed", fact.disputed)):
+        text = (raw or "").strip()
+        if text:
+            parts.append(f'<p class="{cls}"><strong>{label}:</strong> {e(text)}</p>')
+    items = []
+    for key in fact.sources:
+        src = reg.sources.get(key)
+        if src is None:
+            continue
+        title = e(src.fields.get("title", key))
+        url = src.archiveurl if src.dead is not None and src.archiveurl else src.url
+        link = f'<a href="{e(url, quote=True)}">{title}</a>' if url else title
+        if src.dead is not None and src.archiveurl:
+            link += " (archived copy)"
+        att = atts.get(key)
+        if att is not None:
+            who = (f'{e(att.who())}, <span class="hb-standing hb-standing-{att.standing}">'
+                   f"{att.standing}</span>")
+        else:
+            who = e(src.fields.get("howpublished") or src.fields.get("author", ""))
+        items.append(f"<li>{link}" + (f" <span class=\"hb-card-publisher\">({who})</span>"
+                                      if who else "") + "</li>")
+    if items:
+        parts.append('<ul class="hb-card-sources">' + "".join(items) + "</ul>")
+    parts.append(f'<blockquote class="hb-card-excerpt">\u201c{e(fact.excerpt)}\u201d'
+                 "</blockquote>")
+    parts.append(f'<p class="hb-card-links"><a href="{e(register_uri, quote=True)}">'
+                 "Fact register entry</a></p>")
+    label = e(f"Evidence for {fact.value}", quote=True)
+    return (f'<div class="hb-card" id="{card_id(fact.id)}" role="dialog" '
+            f'aria-label="{label}" hidden>' + "".join(parts) + "</div>")
+
+
+def card_facts(app: Sphinx, docname: str) -> tuple[list[str], str | None]:
+    """(ids of the facts a page has cards for, the register's docname)."""
+    domain = app.env.get_domain("fact")
+    assert isinstance(domain, FactDomain)
+    register = domain.register_doc()
+    if app.builder.name not in CARD_BUILDERS or register is None:
+        return [], None  # without a register facts render as plain text: no card
+    reg = get_registry(app.env)
+    return sorted({fid for fid, _ in domain.uses.get(docname, []) if fid in reg.facts}), \
+        register
+
+
+def add_cards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    ids, register = card_facts(app, docname)
+    if not ids or register is None:
+        return
+    reg = get_registry(app.env)
+    atts = get_attributions(app.env)
+    base = app.builder.get_relative_uri(docname, register)
+    now = today(app.env)
+    cards = "".join(card_html(reg.facts[i], reg, atts, f"{base}#{anchor(i)}", now)
+                    for i in ids)
+    doctree += nodes.raw("", f'<div class="hb-cards">{cards}</div>\n', format="html")
+
+
+def add_card_script(app: Sphinx, pagename: str, templatename: str, context: dict,
+                    doctree: nodes.document | None) -> None:
+    """The card script, on pages that have cards only."""
+    if doctree is not None and card_facts(app, pagename)[0]:
+        app.add_js_file("hb-card.js", loading_method="defer")
+
+
+class SearchHorizonRole(SphinxRole):
+    """``{search-horizon}``: '3 December 2026', from ``handbook_search_horizon``."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        raw = str(self.config.handbook_search_horizon).strip()
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            logger.warning(f"handbook_search_horizon {raw!r} in conf.py is not a date "
+                           "YYYY-MM-DD: set it to the last day sources were searched",
+                           location=self.get_location(), type="handbook",
+                           subtype=Check.SCHEMA.value)
+            return [nodes.inline(self.rawtext, "[search horizon not set]")], []
+        text = AsOf(day.year, day.month, day.day).long()
+        return [nodes.inline(self.rawtext, text, classes=["hb-search-horizon"])], []
+
+
+def setup_standing(app: Sphinx) -> None:
+    app.add_config_value("handbook_search_horizon", "", "env", str)
+    app.add_role("search-horizon", SearchHorizonRole())
+    app.connect("doctree-resolved", add_cards)
+    app.connect("html-page-context", add_card_script)

@@ -76,7 +76,8 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
     assert "US troops stay in Iraq." in (built.outdir / "sources.html").read_text("utf-8")
 
 
-@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term", "non-utf8"])
+@pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term", "non-utf8",
+                                  "weak-only", "unknown-publisher"])
 def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """-j 2 gives the same warnings as a serial build; touching pages and rebuilding gives

@@ -2,10 +2,12 @@
 
 ``check [DOCS]``
     Run every check of the extension without writing a site: the data files (facts,
-    sources), then a read-only Sphinx pass (the ``dummy`` builder) for facts cited in pages,
-    glossary terms, acronyms, typed figures and cross-references.  Prints
+    sources, publishers), then a read-only Sphinx pass (the ``dummy`` builder) for facts
+    cited in pages, glossary terms, acronyms, typed figures and cross-references.  Prints
     ``path:line: message (check-name)`` and returns 0 (clean), 1 (problems) or 2 (could
-    not run).  ``--data-only`` checks the data files alone, in a fraction of a second.
+    not run); then, on stderr, the count of each advisory check (``--advisory`` lists
+    them) and the sources and facts (by their best source) per standing.  ``--data-only``
+    checks the data files alone, in a fraction of a second.
 ``latexlog LOG``
     Fail (1) when the LaTeX log reports undefined references or citations.
 ``linkreport OUTPUT_JSON [--write STATUS_YAML] [--docs DOCS] [--date YYYY-MM-DD]``
@@ -34,7 +36,8 @@ from pathlib import Path
 import yaml
 
 from .problems import Check, Problem
-from .registry import LinkStatus, load_link_status, load_registry, load_sources, stale_problems
+from .publishers import Publishers, counts_text, load_all, standing_counts
+from .registry import LinkStatus, Registry, load_link_status, load_sources, stale_problems
 from .settings import reference_date
 
 WARNING = re.compile(
@@ -50,13 +53,34 @@ def _conf(docs: Path) -> dict[str, object]:
     return runpy.run_path(str(conf))
 
 
-def data_problems(docs: Path) -> list[Problem]:
+def _load(docs: Path) -> tuple[Registry, Publishers | None, list[Problem]]:
+    """The registry and publisher register of DOCS, and every problem of the data files."""
     conf = _conf(docs)
     data_dir = docs / str(conf.get("handbook_data_dir", "_data"))
     bibs = [docs / str(b) for b in conf.get("bibtex_bibfiles", [])]  # type: ignore[attr-defined]
-    reg = load_registry(data_dir, bibs, display_root=Path.cwd())
+    reg, pubs = load_all(data_dir, bibs, display_root=Path.cwd())
     today = reference_date(str(conf.get("handbook_today", "")))
-    return sorted(reg.problems) + stale_problems(reg, today)
+    return reg, pubs, sorted(reg.problems) + stale_problems(reg, today)
+
+
+def data_problems(docs: Path) -> list[Problem]:
+    """Every problem of the data files (advisory ones included: see :func:`advisory`)."""
+    return _load(docs)[2]
+
+
+def advisory(docs: Path) -> set[str]:
+    """The checks ``handbook_advisory_checks`` in conf.py reports without failing."""
+    checks = _conf(docs).get("handbook_advisory_checks", [])
+    return {str(c) for c in checks} if isinstance(checks, list | tuple) else set()
+
+
+def standing_summary(reg: Registry, pubs: Publishers | None) -> list[str]:
+    """Sources and facts (by their best source) per standing; empty without a register."""
+    if pubs is None:
+        return []
+    sources, facts = standing_counts(reg, pubs)
+    return [counts_text(f"standing of {len(reg.sources)} sources", sources),
+            counts_text(f"best standing of {len(reg.facts)} facts", facts)]
 
 
 def _relative(path: str) -> str:
@@ -106,16 +130,30 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     docs = Path(args.docs)
     try:
-        problems = data_problems(docs) if args.data_only else sphinx_problems(docs)
+        reg, pubs, data = _load(docs)
+        problems = data if args.data_only else sphinx_problems(docs)
+        notes = advisory(docs)
+        # advisory checks are notes in the build, not warnings: count them from the data
+        noted = [p for p in data if p.kind in notes]
     except (FileNotFoundError, ValueError, SphinxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     seen = set()
     for prob in problems:
         text = str(prob)
-        if text not in seen:
+        if prob.kind not in notes and text not in seen:
             seen.add(text)
             print(text)
+    if args.advisory:
+        for prob in noted:
+            print(f"advisory: {prob}", file=sys.stderr)
+    if noted:
+        counts = Counter(p.kind for p in noted)
+        print("advisory (handbook_advisory_checks, not failing): "
+              + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+              + ("" if args.advisory else "; list them with --advisory"), file=sys.stderr)
+    for line in standing_summary(reg, pubs):
+        print(line, file=sys.stderr)
     if seen:
         print(f"{len(seen)} problem(s) found", file=sys.stderr)
         return 1
@@ -236,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("check", help="check facts, sources, terms and links without a build")
     p.add_argument("docs", nargs="?", default="docs")
     p.add_argument("--data-only", action="store_true", help="check the data files only")
+    p.add_argument("--advisory", action="store_true",
+                   help="also list the problems of handbook_advisory_checks (on stderr)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("latexlog", help="fail on undefined references in a LaTeX log")
     p.add_argument("log")

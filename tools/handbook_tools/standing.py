@@ -8,7 +8,7 @@
   the register, which it stays without JavaScript).  Everything is in the page: no request
   to another host, and it works from ``file://``.  The card is screen-only; on paper the
   register carries the same information.
-- **Search horizon.**  ``{search-horizon}`` renders ``handbook_search_horizon`` (a date
+- **Search horizon.**  ``{search-horizon}`long``` renders ``handbook_search_horizon`` (a date
   ``YYYY-MM-DD`` set once in ``conf.py``): the day up to which sources were searched.
 """
 
@@ -112,10 +112,16 @@ def add_card_script(app: Sphinx, pagename: str, templatename: str, context: dict
 
 
 class SearchHorizonRole(SphinxRole):
-    """``{search-horizon}``: '3 December 2026', from ``handbook_search_horizon``."""
+    """``{search-horizon}`long``` ('3 December 2026') or ``{search-horizon}`iso```
+    ('2026-12-03'), from ``handbook_search_horizon``."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         raw = str(self.config.handbook_search_horizon).strip()
+        form = self.text.strip()
+        if form not in ("long", "iso"):
+            logger.warning(f"{{search-horizon}}`{form}`: write `long` (3 December 2026) or "
+                           "`iso` (2026-12-03)", location=self.get_location(),
+                           type="handbook", subtype=Check.SCHEMA.value)
         try:
             day = dt.date.fromisoformat(raw)
         except ValueError:
@@ -124,7 +130,7 @@ class SearchHorizonRole(SphinxRole):
                            location=self.get_location(), type="handbook",
                            subtype=Check.SCHEMA.value)
             return [nodes.inline(self.rawtext, "[search horizon not set]")], []
-        text = AsOf(day.year, day.month, day.day).long()
+        text = day.isoformat() if form == "iso" else AsOf(day.year, day.month, day.day).long()
         return [nodes.inline(self.rawtext, text, classes=["hb-search-horizon"])], []
 
 

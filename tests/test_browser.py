@@ -332,3 +332,141 @@ def test_printed_page_is_the_article_only(browser, server, mode, tmp_path):
     lines = {ln.strip() for ln in text.splitlines()}
     chrome += [w for w in ("previous", "next") if w in lines]  # the prev/next footer
     assert chrome == [], f"{mode}: navigation printed: {chrome}"
+
+
+# ---------------------------------------------------------------------------- 9. fact cards
+
+CARD_PAGE = "takeaways.html"
+TRIGGER = ".hb-fact > a[aria-controls]"
+
+
+def _first_card(page) -> tuple[object, object, str]:
+    """(the first cited figure with a card, its card, the card's excerpt text)."""
+    trigger = page.locator(TRIGGER).first
+    trigger.wait_for(state="attached")
+    card = page.locator("#" + trigger.get_attribute("aria-controls"))
+    excerpt = card.locator(".hb-card-excerpt").text_content()
+    assert excerpt and len(excerpt) > 10
+    return trigger, card, excerpt
+
+
+def test_fact_card_on_hover_focus_and_escape(light_page, server):
+    page = light_page
+    page.goto(server + CARD_PAGE, wait_until="load")
+    trigger, card, excerpt = _first_card(page)
+    assert card.is_hidden() and trigger.get_attribute("aria-expanded") == "false"
+    assert trigger.get_attribute("aria-describedby") == trigger.get_attribute("aria-controls")
+    trigger.scroll_into_view_if_needed()
+    trigger.hover()
+    card.wait_for(state="visible", timeout=5_000)
+    assert excerpt.strip() in card.inner_text()
+    assert "Fact register entry" in card.inner_text()
+    assert card.locator(".hb-standing").count() >= 1
+    assert trigger.get_attribute("aria-expanded") == "true"
+    box = card.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 40
+    page.keyboard.press("Escape")
+    card.wait_for(state="hidden", timeout=2_000)
+    assert trigger.get_attribute("aria-expanded") == "false"
+    page.mouse.move(0, 0)
+
+    # keyboard: Tab onto the figure opens the card; Tab again enters it; Escape closes it
+    # and puts focus back on the figure
+    page.evaluate("""sel => {
+        const b = document.createElement('button'); b.id = 'hb-before'; b.textContent = 'x';
+        const box = document.querySelector(sel).closest('.hb-fact');
+        box.parentNode.insertBefore(b, box); }""", TRIGGER)
+    page.focus("#hb-before")
+    page.keyboard.press("Tab")
+    assert page.evaluate("sel => document.activeElement === document.querySelector(sel)",
+                         TRIGGER)
+    card.wait_for(state="visible", timeout=2_000)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('.hb-card')")
+    assert card.is_visible()
+    page.keyboard.press("Escape")
+    card.wait_for(state="hidden", timeout=2_000)
+    assert page.evaluate("sel => document.activeElement === document.querySelector(sel)",
+                         TRIGGER)
+
+
+def test_fact_card_from_the_folder(browser):
+    ctx = _context(browser, "dark")
+    page = ctx.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if urlsplit(r.url).scheme not in ("file", "data", "blob", "about") else None)
+    try:
+        page.goto((HTML / CARD_PAGE).as_uri(), wait_until="load")
+        trigger, card, excerpt = _first_card(page)
+        trigger.scroll_into_view_if_needed()
+        trigger.hover()
+        card.wait_for(state="visible", timeout=5_000)
+        assert excerpt.strip() in card.inner_text()
+    finally:
+        ctx.close()
+    assert not outside, outside
+
+
+def test_fact_card_on_tap(browser, server):
+    ctx = _context(browser, "light", viewport={"width": 390, "height": 844},
+                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    try:
+        page.goto(server + CARD_PAGE, wait_until="load")
+        trigger, card, excerpt = _first_card(page)
+        trigger.scroll_into_view_if_needed()
+        trigger.tap()
+        card.wait_for(state="visible", timeout=2_000)
+        assert page.url.endswith(CARD_PAGE)  # the first tap shows the evidence
+        box = card.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 391, box
+        below = min(box["y"] + box["height"] + 30, 830)
+        page.touchscreen.tap(3, below)  # a tap elsewhere (the page's margin) closes it
+        card.wait_for(state="hidden", timeout=2_000)
+    finally:
+        ctx.close()
+
+
+def test_fact_link_without_javascript_goes_to_the_register(browser, server):
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    try:
+        page.goto(server + CARD_PAGE, wait_until="load")
+        link = page.locator(".hb-fact > a").first
+        card = page.locator(".hb-card").first
+        assert card.is_hidden()
+        link.click()
+        page.wait_for_load_state("load")
+        assert "reference/facts.html#fact-" in page.url, page.url
+        frag = urlsplit(page.url).fragment
+        assert page.evaluate("id => document.getElementById(id) !== null", frag)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (tools/node_modules)")
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_axe_open_fact_card(browser, server, mode):
+    ctx = _context(browser, mode, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(server + CARD_PAGE, wait_until="load")
+        trigger, card, _ = _first_card(page)
+        trigger.focus()
+        card.wait_for(state="visible", timeout=2_000)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+               for v in result["violations"]
+               if v["impact"] in ("serious", "critical") and v["id"] not in AXE_ALLOWED]
+        assert card.is_visible()
+        printed = page.evaluate("""() => { const s = getComputedStyle(
+            document.querySelector('.hb-card')); return s.display; }""")
+        page.emulate_media(media="print")
+        in_print = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.hb-card')).display")
+    finally:
+        ctx.close()
+    assert not bad, bad
+    assert printed != "none" and in_print == "none"  # screen-only

@@ -5,7 +5,7 @@
   "use strict";
   var SHOW_DELAY = 250, HIDE_DELAY = 300;
   var current = null; // {trigger, card}
-  var showTimer = 0, hideTimer = 0, touch = false, quietFocus = false;
+  var showTimer = 0, hideTimer = 0, touch = false, wasOpen = false, quietFocus = false;
 
   function cardFor(a) {
     var id = a.hash ? decodeURIComponent(a.hash.slice(1)) : "";
@@ -33,8 +33,7 @@
     var card = cardFor(a);
     if (!card) return;
     // right after the figure in the document: Tab moves from the figure into the card
-    var box = a.closest(".hb-fact") || a;
-    box.parentNode.insertBefore(card, box.nextSibling);
+    a.parentNode.insertBefore(card, a.nextSibling);
     card.hidden = false;
     a.setAttribute("aria-expanded", "true");
     current = {trigger: a, card: card};
@@ -80,10 +79,13 @@
         if (quietFocus) { quietFocus = false; return; }
         show(a);
       });
-      a.addEventListener("pointerdown", function (ev) { touch = ev.pointerType === "touch"; });
+      a.addEventListener("pointerdown", function (ev) {
+        touch = ev.pointerType === "touch";
+        wasOpen = !!(current && current.trigger === a); // before the tap focuses the link
+      });
       a.addEventListener("click", function (ev) {
         // a first tap shows the card; a second tap (or the card's link) follows the link
-        if (touch && !(current && current.trigger === a)) {
+        if (touch && !wasOpen) {
           ev.preventDefault();
           show(a);
         }

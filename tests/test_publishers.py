@@ -145,3 +145,39 @@ def test_editing_the_register_rebuilds_what_shows_standing(clean_project: Path) 
     for page in ("index.html", "register.html", "sources.html"):
         text = (again.outdir / page).read_text(encoding="utf-8")
         assert "established" in text and ">major<" not in text, page
+
+
+def _mutations() -> object:
+    from hypothesis import strategies as st
+
+    lines = REGISTER.splitlines(keepends=True)
+    junk = st.sampled_from(["standing: [x]\n", "domains: reuters.com\n", "- 1\n", "  id:\n",
+                            "  domains: [Bad Host]\n", "  extra: 1\n", ": :\n", "\t\n",
+                            "- id: un\n  name: x\n  standing: major\n  domains: [un.org]\n"
+                            "  reason: x\n"])
+    return st.lists(st.one_of(st.sampled_from(lines), junk, st.text(max_size=20)),
+                    max_size=25).map("".join)
+
+
+def test_register_loader_never_crashes(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Mutated registers give problems with lines, never an exception."""
+    import os
+
+    from hypothesis import HealthCheck, given, settings
+
+    folder = tmp_path_factory.mktemp("pubs")
+
+    @settings(max_examples=150, deadline=None, derandomize=bool(os.environ.get("CI")),
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_mutations())
+    def run(text: str) -> None:
+        path = folder / "publishers.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        problems: list = []
+        pubs = load_publishers(path, "publishers.yaml", problems)
+        for prob in problems:
+            assert prob.line >= 1 and str(prob).startswith("publishers.yaml:")
+        for pub in pubs.by_id.values():
+            assert pub.standing in ("official", "major", "established", "weak", "deprecated")
+
+    run()

@@ -142,6 +142,25 @@ def test_register_lists_every_fact_with_status(html) -> None:
     assert "settled" in page and "current" in page
 
 
+def test_readers_see_standing_and_the_search_horizon(html) -> None:
+    """Every source in the list ends with its publisher and standing; the register gives
+    each fact's best standing; the method page states the search horizon of conf.py."""
+    out, _ = html
+    sources = (out / "reference" / "sources.html").read_text(encoding="utf-8")
+    entries = re.findall(r'<div class="citation" id="id\d+" role="doc-biblioentry">', sources)
+    marks = re.findall(r"Publisher: [^<]+\. Standing: <em>(official|major|established|weak|"
+                       r"deprecated)</em>\.", sources)
+    assert len(marks) == len(entries) > 300
+    assert "repost of Reuters. Standing: <em>major</em>." in sources
+    register = (out / "reference" / "facts.html").read_text(encoding="utf-8")
+    assert register.count("best source: <span") == len(
+        re.findall(r'<span class="target" id="fact-', register))
+    method = (out / "reference" / "method.html").read_text(encoding="utf-8")
+    assert 'searched up to <span class="hb-search-horizon">3 December 2026</span>' in method
+    takeaways = (out / "takeaways.html").read_text(encoding="utf-8")
+    assert 'id="hb-card-fact-h-invasion-start" role="dialog"' in takeaways
+
+
 def test_pdf_is_the_whole_book(pdf) -> None:
     path, proc = pdf
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -149,6 +168,9 @@ def test_pdf_is_the_whole_book(pdf) -> None:
                           check=True).stdout
     for part in PARTS:
         assert part in text, part
+    flat = " ".join(text.split())
+    assert "Standing: major." in flat and "best source: official" in flat  # the register
+    assert "searched up to 3 December 2026" in flat
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
                           check=True).stdout
     assert "Title:           US Forces in Iraq: A Reference Handbook" in info

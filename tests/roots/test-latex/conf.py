@@ -1,3 +1,5 @@
+"""One page per LaTeX-hostile context, each using every role (tests/test_latex.py)."""
+
 extensions = ["myst_parser", "handbook_tools"]
 bibtex_bibfiles = ["_data/sources.bib"]
 bibtex_default_style = "plain"
@@ -8,7 +10,7 @@ handbook_check_unused_terms = False
 myst_enable_extensions = ["colon_fence", "deflist"]
 latex_engine = "xelatex"
 latex_use_xindy = False
-latex_documents = [("index", "contexts.tex", "LaTeX contexts", "Handbook tests", "manual")]
+latex_documents = [("index", "handbook.tex", "LaTeX contexts", "Handbook tests", "manual")]
 latex_elements = {
     "papersize": "a4paper",
     "fontpkg": "\\setmainfont{FreeSerif}\n\\setsansfont{FreeSans}\n\\setmonofont{FreeMono}\n",

@@ -66,7 +66,7 @@ html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
 	@$(BIN)/python -P tools/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
 
-pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
+pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf (a LaTeX error names its page and line)
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \
 	  || { rm -f $(BUILD)/doctrees/latex/environment.pickle; exit 1; }
 	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet \

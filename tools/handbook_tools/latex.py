@@ -167,6 +167,8 @@ class HandbookLaTeXTranslator(LaTeXTranslator):
     def _starts_block(self, node: nodes.Element) -> bool:
         if self.in_parsed_literal or self.in_title or self.in_caption or self.in_term:
             return False
+        if not self.body:  # the start of a table cell: Sphinx trims the line breaks there
+            return False
         if isinstance(node, nodes.raw):  # a raw block, not raw text inside a paragraph
             return not isinstance(node.parent, nodes.TextElement)
         return (isinstance(node, nodes.Body | nodes.section | nodes.title)

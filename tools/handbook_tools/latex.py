@@ -1,17 +1,21 @@
 """The PDF: markup that HTML takes but LaTeX does not, and LaTeX errors named by page and line.
 
-Links inside *moving arguments* break LaTeX: a section title is also written to the table
-of contents, the PDF bookmarks and the running heads, a caption to the list of figures,
-and hyperref's ``\\hyperlink`` or ``\\hyperref`` there stops the build with "Undefined
-control sequence" (``\\Hy@reserved@a``); a link inside a link is one annotation inside
-another.  The project's roles (``{fact}``, ``{fact:value}``, ``{fact:date}``, ``{term}``
-and sphinxcontrib-bibtex's ``{cite:p}``) all render as links, so after references are
-resolved :class:`LaTeXContexts` keeps, in those places, their text and drops the
-link: a heading reads "Troops about 2,500 (as of September 2024) [1]" in the PDF as on the
-web page, without the links that only the body text keeps.
+Links inside *moving arguments* break LaTeX or mislead: a section title is also written
+to the table of contents, the PDF bookmarks and the running heads, a caption to the list
+of figures.  sphinxcontrib-bibtex's ``\\hyperlink`` there stops the build ("Undefined
+control sequence", ``\\Hy@reserved@a``); hyperref's ``\\hyperref`` survives but makes a
+link inside the contents entry's own link, and in link text a link inside a link.  The
+project's roles (``{fact}``, ``{fact:value}``, ``{fact:date}``, ``{term}`` and
+``{cite:p}``) all render as links, so after references are resolved
+:class:`LaTeXContexts` keeps, in headings, captions and link text, their text and drops
+their links: a heading reads "Troops about 2,500 (as of September 2024) [1]" in the PDF as
+on the web page; the body text keeps every link.  Glossary terms, table cells, footnotes
+and admonition titles take links as they are.  Long words in table cells (URLs, ids) get
+line-break opportunities.
 
-Markup that still cannot work in the PDF is reported at the page's line before LaTeX runs,
-as a warning of type ``handbook`` and subtype ``latex`` (:attr:`Check.LATEX`).
+Raw LaTeX whose braces or environments do not balance would break every page after it:
+it is reported at the page's line before LaTeX runs, as a warning of type ``handbook`` and
+subtype ``latex`` (:attr:`Check.LATEX`).
 
 When LaTeX fails anyway (raw LaTeX in a ``{raw} latex`` block, a package problem), the
 ``.tex`` file says where each block came from: before every block the translator writes a

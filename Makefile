@@ -66,12 +66,14 @@ html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
 	@$(BIN)/python -P tools/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
 
-pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
+pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf (a LaTeX error names its page and line)
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \
 	  || { rm -f $(BUILD)/doctrees/latex/environment.pickle; exit 1; }
-	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet" \
-	  all-pdf >$(BUILD)/latex/latexmk.out 2>&1 || { tail -40 $(BUILD)/latex/latexmk.out; exit 1; }
-	$(BIN)/python -m handbook_tools latexlog $(BUILD)/latex/handbook.log
+	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet \
+	  -file-line-error" all-pdf >$(BUILD)/latex/latexmk.out 2>&1 || { \
+	  $(BIN)/python -m handbook_tools latexlog --docs $(DOCS) $(BUILD)/latex/handbook.log; \
+	  [ $$? = 1 ] || tail -40 $(BUILD)/latex/latexmk.out; exit 1; }
+	$(BIN)/python -m handbook_tools latexlog --docs $(DOCS) $(BUILD)/latex/handbook.log
 	@cp $(BUILD)/latex/handbook.pdf $(PDF)
 
 epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub

@@ -6,8 +6,10 @@
     glossary terms, acronyms, typed figures and cross-references.  Prints
     ``path:line: message (check-name)`` and returns 0 (clean), 1 (problems) or 2 (could
     not run).  ``--data-only`` checks the data files alone, in a fraction of a second.
-``latexlog LOG``
-    Fail (1) when the LaTeX log reports undefined references or citations.
+``latexlog LOG [--docs DOCS]``
+    Fail (1) when the LaTeX log reports an error: TeX's first error, named by the page
+    and line of DOCS where the failing block comes from (the ``.tex`` file's source
+    markers), as ``path:line: message (latex)``; or undefined references or citations.
 ``linkreport OUTPUT_JSON [--write STATUS_YAML] [--docs DOCS] [--date YYYY-MM-DD]``
     Summarise Sphinx's linkcheck output and write ``report.json`` beside it; 1 when a link
     is broken.  With ``--write``, also record in STATUS_YAML (the data folder's
@@ -130,10 +132,17 @@ LATEX_BAD = re.compile(r"(Reference|Citation) `([^']*)' on page (\d+) undefined|
 
 
 def cmd_latexlog(args: argparse.Namespace) -> int:
+    from .latex import tex_error_problem
+
     log = Path(args.log)
     if not log.is_file():
         print(f"error: {log}: no LaTeX log", file=sys.stderr)
         return 2
+    failed = tex_error_problem(log, args.docs)
+    if failed is not None:
+        print(failed)
+        print(f"(the whole log: {log})", file=sys.stderr)
+        return 1
     text = log.read_text(encoding="utf-8", errors="replace")
     bad = [m.group(0) for m in LATEX_BAD.finditer(text)]
     for item in dict.fromkeys(bad):
@@ -237,8 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("docs", nargs="?", default="docs")
     p.add_argument("--data-only", action="store_true", help="check the data files only")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("latexlog", help="fail on undefined references in a LaTeX log")
+    p = sub.add_parser("latexlog", help="fail on a LaTeX error or undefined references")
     p.add_argument("log")
+    p.add_argument("--docs", default="docs",
+                   help="the Sphinx folder, to name the page where LaTeX failed")
     p.set_defaults(func=cmd_latexlog)
     p = sub.add_parser("linkreport", help="summarise linkcheck output.json")
     p.add_argument("output")

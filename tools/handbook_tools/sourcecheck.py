@@ -122,10 +122,12 @@ _TYPOGRAPHY = str.maketrans({
 
 def normalise(text: str) -> str:
     """Text as compared: entities unescaped, compatibility forms folded (NFKC: no-break
-    spaces, ligatures, the ellipsis), typographic quotes and dashes made plain, soft
-    hyphens dropped, whitespace collapsed, case folded."""
+    spaces, ligatures, the ellipsis), dashes made plain, quotation marks and apostrophes
+    (straight or typographic) and soft hyphens dropped, whitespace collapsed, case
+    folded."""
     text = unicodedata.normalize("NFKC", html.unescape(text)).translate(_TYPOGRAPHY)
     text = re.sub(r"\s*-\s*", "-", text)  # "2003 - 2011" and "2003-2011" alike
+    text = re.sub(r"['\"]", "", text)  # quoted or not, straight or curly: alike
     return " ".join(text.split()).casefold()
 
 

@@ -209,14 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--report", metavar="JSON", help="write every URL's answer here")
     p.add_argument("--date", help="the date of the run, YYYY-MM-DD (default: HANDBOOK_TODAY, "
                    "else today)")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds (default 20)")
-    p.add_argument("--retries", type=int, default=2,
-                   help="further tries after a failure without a definite answer (default 2)")
-    p.add_argument("--backoff", type=float, default=2.0,
+    p.add_argument("--timeout", type=float,
+                   help="seconds (default: conf.py's linkcheck_timeout, else 20)")
+    p.add_argument("--retries", type=int, help="further tries after a failure without a "
+                   "definite answer (default: linkcheck_retries, else 2)")
+    p.add_argument("--backoff", type=float,
                    help="seconds before the first retry, doubled each time (default 2)")
-    p.add_argument("--max-retry-after", type=float, default=120.0,
-                   help="longest 429 Retry-After to wait, in seconds (default 120)")
-    p.add_argument("--workers", type=int, default=4, help="hosts checked at once (default 4)")
+    p.add_argument("--max-retry-after", type=float, help="longest 429 Retry-After to wait, "
+                   "in seconds (default: linkcheck_rate_limit_timeout, else 120)")
+    p.add_argument("--workers", type=int,
+                   help="hosts checked at once (default: linkcheck_workers, else 4)")
     p.set_defaults(func=cmd_linkcheck)
     p = sub.add_parser("publish", help="put a new build in place of the old in one step")
     p.add_argument("new")

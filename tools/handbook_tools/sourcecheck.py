@@ -478,6 +478,24 @@ def check_sources(reg: Registry, old: dict[str, LinkStatus], today: dt.date,
     return run  # a URL no source cites any more leaves the file
 
 
+#: Settings field -> the conf.py value that gives its default (Sphinx's own linkcheck names)
+CONF_SETTINGS = {"timeout": "linkcheck_timeout", "retries": "linkcheck_retries",
+                 "workers": "linkcheck_workers",
+                 "max_retry_after": "linkcheck_rate_limit_timeout"}
+
+
+def settings_from(conf: dict[str, Any], args: Any) -> Settings:
+    """Command-line options, else the ``linkcheck_*`` values of conf.py, else defaults."""
+    settings = Settings()
+    for name in ("timeout", "retries", "workers", "backoff", "max_retry_after"):
+        value = getattr(args, name, None)
+        if value is None and name in CONF_SETTINGS:
+            value = conf.get(CONF_SETTINGS[name])
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            setattr(settings, name, type(getattr(settings, name))(value))
+    return settings
+
+
 def cmd_linkcheck(args: Any) -> int:
     from .cli import _conf
     from .registry import LINK_STATUS, load_registry
@@ -502,8 +520,7 @@ def cmd_linkcheck(args: Any) -> int:
             print(f"error: {target} has errors: fix them first", file=sys.stderr)
             return 2
     reg = load_registry(data, bibs)
-    settings = Settings(timeout=args.timeout, retries=args.retries, workers=args.workers,
-                        backoff=args.backoff, max_retry_after=args.max_retry_after)
+    settings = settings_from(conf, args)
     run = check_sources(reg, old, today, settings)
     if args.report:
         report = Path(args.report)

@@ -160,12 +160,15 @@ class FaultHandler(BaseHTTPRequestHandler):
                     self._send(503, b"<p>try again</p>", body)
                 else:
                     self._send(200, ARTICLE, body)
-            elif path in ("/behind-redirect", "/to-home", "/to-notfound"):
+            elif path in ("/behind-redirect", "/to-home", "/to-notfound", "/to-login"):
                 target = {"/behind-redirect": "/article", "/to-home": "/",
-                          "/to-notfound": "/errors/404.html"}[path]
+                          "/to-notfound": "/errors/404.html",
+                          "/to-login": "/account/login?next=/to-login"}[path]
                 self._send(301, body=body, headers={"Location": target})
             elif path in ("/", "/errors/404.html"):
                 self._send(200, HOME, body)
+            elif path == "/account/login":
+                self._send(200, PAYWALL, body)
             elif path == "/slow":
                 # longer than the client's timeout; returns early when the server stops
                 srv.stopping.wait(SLOW_SECONDS)
@@ -462,6 +465,7 @@ def test_each_fault_is_recorded_for_what_it_is(tmp_path: Path, fault_server: Fau
         "pdf": f"{base}/report.pdf", "home": f"{base}/to-home",
         "notfound": f"{other}/to-notfound", "missing": f"{other}/missing",
         "gone": f"{other}/gone", "forbidden": f"{other}/forbidden",
+        "login": f"{other}/to-login",
         "error": f"{third}/error", "flaky": f"{third}/flaky",
         "ratelimited": f"{third}/ratelimited", "slow": f"{third}/slow",
         "refused": f"http://127.0.0.1:{closed_port()}/page",
@@ -486,7 +490,8 @@ def test_each_fault_is_recorded_for_what_it_is(tmp_path: Path, fault_server: Fau
         "home": ("suspect", None), "notfound": ("suspect", None),
         "missing": ("suspect", None), "gone": ("suspect", None),
         # no definite answer: never dead, excerpts unknown (a 403 is not "missing")
-        "forbidden": ("unreachable", None), "error": ("unreachable", None),
+        "forbidden": ("unreachable", None), "login": ("unreachable", None),
+        "error": ("unreachable", None),
         "slow": ("unreachable", None), "refused": ("unreachable", None),
         "nodns": ("unreachable", None),
     }
@@ -709,3 +714,17 @@ def test_bad_status_file_is_never_overwritten(tmp_path: Path) -> None:
     assert code == 2 and "missing required field 'status'" in out
     assert status.read_text("utf-8") == "- url: x\n"
     assert sourcecheck(project, "yesterday")[0] == 2
+
+
+def test_which_redirects_mean_the_page_is_gone() -> None:
+    from handbook_tools.sourcecheck import unrelated_redirect
+
+    page = "https://news.example/world/2024/story"
+    assert unrelated_redirect(page, "https://news.example/")
+    assert unrelated_redirect(page, "https://news.example/en/")
+    assert unrelated_redirect(page, "https://news.example/index.html")
+    assert unrelated_redirect(page, "https://news.example/errors/404.html")
+    assert unrelated_redirect(page, "https://news.example/page-not-found")
+    assert not unrelated_redirect(page, "https://www.news.example/world/2024/story/")
+    assert not unrelated_redirect(page, "https://news.example/world/error-corrections")
+    assert not unrelated_redirect("https://news.example/", "https://news.example/en/")

@@ -183,8 +183,12 @@ def _retry_after(value: str | None) -> float | None:
 
 
 _HOME = re.compile(r"(/(index|default|home)(\.\w+)?|/[a-z]{2}(-[a-z]{2})?)?", re.I)
-_NOT_FOUND = re.compile(r"(^|[/_.-])(404|not-?found|page-?not-?found|error|gone)"
-                        r"([/_.-]|$)", re.I)
+_NOT_FOUND = re.compile(r"(^|/)(404|not-?found|page-?not-?found|error|gone)(\.\w+)?(/|$)",
+                        re.I)
+#: a redirect to a sign-in, subscription or consent page: the site hides the page from a
+#: robot, which says nothing about the page (unreachable, excerpts unknown)
+_WALL = re.compile(r"(^|[/.])(log-?in|sign-?in|subscribe|subscription|consent|account|auth|"
+                   r"paywall|captcha|challenge)([/._?=-]|$)", re.I)
 
 
 def unrelated_redirect(original: str, final: str) -> bool:
@@ -254,6 +258,9 @@ def fetch(url: str, settings: Settings, session: Any = None,
                 if code >= 400:
                     return Fetched(url, "unreachable", f"{code} {resp.reason}: the site "
                                    "refused the check", code, final)
+                if resp.history and _WALL.search(urlsplit(final).netloc + urlsplit(final).path):
+                    return Fetched(url, "unreachable", f"redirected to a sign-in or consent "
+                                   f"page: {final}", resp.history[0].status_code, final)
                 if resp.history and unrelated_redirect(url, final):
                     return Fetched(url, "definite", f"redirected to an unrelated page: {final}",
                                    resp.history[0].status_code, final)

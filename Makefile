@@ -66,12 +66,14 @@ html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
 	@$(BIN)/python -P tools/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
 
-pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf
+pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf (a LaTeX error names its page and line)
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \
 	  || { rm -f $(BUILD)/doctrees/latex/environment.pickle; exit 1; }
-	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet" \
-	  all-pdf >$(BUILD)/latex/latexmk.out 2>&1 || { tail -40 $(BUILD)/latex/latexmk.out; exit 1; }
-	$(BIN)/python -m handbook_tools latexlog $(BUILD)/latex/handbook.log
+	$(MAKE) -C $(BUILD)/latex LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -quiet \
+	  -file-line-error" all-pdf >$(BUILD)/latex/latexmk.out 2>&1 || { \
+	  $(BIN)/python -m handbook_tools latexlog --docs $(DOCS) $(BUILD)/latex/handbook.log; \
+	  [ $$? = 1 ] || tail -40 $(BUILD)/latex/latexmk.out; exit 1; }
+	$(BIN)/python -m handbook_tools latexlog --docs $(DOCS) $(BUILD)/latex/handbook.log
 	@cp $(BUILD)/latex/handbook.pdf $(PDF)
 
 epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub
@@ -87,10 +89,11 @@ screenshots: html ## screenshots of home, mission diagram and troop chart (light
 check: $(BIN)/.installed .deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
 	$(BIN)/python -m handbook_tools check $(DOCS)
 
-linkcheck: $(BIN)/.installed ## check every external URL (needs the internet); report in build/linkcheck, dead sources in docs/_data/link-status.yaml
-	$(SPHINXBUILD) -b linkcheck -q -d $(BUILD)/doctrees/linkcheck $(DOCS) $(BUILD)/linkcheck || true
-	$(BIN)/python -m handbook_tools linkreport $(BUILD)/linkcheck/output.json \
-	  --docs $(DOCS) --write $(DOCS)/_data/link-status.yaml
+# The date of the run is HANDBOOK_TODAY when set (see README), else today. Exit 3, with
+# nothing written, when most hosts cannot be reached: the network looks down.
+linkcheck: $(BIN)/.installed ## check every source URL and the excerpts quoted from it (needs the internet): docs/_data/link-status.yaml, build/linkcheck/report.json
+	$(BIN)/python -m handbook_tools linkcheck $(DOCS) --write $(DOCS)/_data/link-status.yaml \
+	  --report $(BUILD)/linkcheck/report.json
 
 bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
 	$(BIN)/python tools/bench.py

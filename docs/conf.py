@@ -119,6 +119,8 @@ latex_domain_indices = False
 epub_show_urls = "no"
 
 # --- Link check (make linkcheck) ----------------------------------------------------
+# `make linkcheck` (python -m handbook_tools linkcheck) takes its timeout, retries, workers
+# and longest 429 wait from the first four; the rest serve `sphinx-build -b linkcheck`.
 linkcheck_timeout = 10
 linkcheck_retries = 2
 linkcheck_rate_limit_timeout = 60.0

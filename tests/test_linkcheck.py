@@ -47,6 +47,54 @@ OK_PAGE = (b'<!DOCTYPE html><html><head><title>ok</title></head><body>'
            b'<h1>OK</h1><h2 id="present">Present</h2><p>Text.</p></body></html>')
 
 
+def tiny_pdf(*lines: str) -> bytes:
+    """A one-page PDF (Helvetica, one text line per argument), written by hand."""
+    ops = " ".join(f"({line}) Tj 0 -14 Td" for line in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {ops} ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+# the excerpt of fact troops.2024 is "The country has about 2,500 troops." and that of
+# invasion.start "The invasion began on 20 March 2003." (tests/roots/test-clean)
+ARTICLE = ("<!DOCTYPE html><html><head><title>Troops</title>"
+           "<script>var s = 'The invasion began on 20 March 2003.';</script></head><body>"
+           "<nav>Home</nav><article><p>THE   country has <b>about&nbsp;2,500</b>\n troops."
+           "</p><p>Officials said \u201cthe invasion began on 20&#160;March 2003.\u201d"
+           "</p></article></body></html>").encode()
+REWORDED = (b"<html><body><p>The country keeps roughly 2,500 troops.</p>"
+            b"<p>The invasion started on 20 March 2003.</p></body></html>")
+REMOVED = b"<html><body><p>This article has been updated.</p></body></html>"
+PAYWALL = b"<html><body><p>Subscribe to read this article.</p></body></html>"
+HOME = b"<html><body><h1>Welcome to the news site</h1></body></html>"
+PAGES: dict[str, tuple[str, bytes]] = {
+    "/article": ("text/html; charset=utf-8", ARTICLE),
+    "/reworded": ("text/html; charset=utf-8", REWORDED),
+    "/removed": ("text/html", REMOVED),
+    "/report.pdf": ("application/pdf",
+                    tiny_pdf("Annual report. The country has about", "2,500 troops.",
+                             "The invasion began on 20 March 2003.")),
+}
+
+
 class FaultHandler(BaseHTTPRequestHandler):
     """One path per fault; see ``tests/roots/test-linkcheck/index.md``."""
 
@@ -64,10 +112,10 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, payload: bytes = b"", body: bool = True,
               headers: dict[str, str] | None = None) -> None:
+        headers = {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
         self.send_response(code)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if body and payload:
@@ -80,7 +128,13 @@ class FaultHandler(BaseHTTPRequestHandler):
             srv.hits[path] += 1
             hits = srv.hits[path]
         try:
-            if path == "/ok":
+            if path in srv.overrides:
+                code, payload, extra = srv.overrides[path]
+                self._send(code, payload, body, headers=extra)
+            elif path in PAGES:
+                ctype, payload = PAGES[path]
+                self._send(200, payload, body, headers={"Content-Type": ctype})
+            elif path == "/ok":
                 self._send(200, OK_PAGE, body)
             elif path == "/missing":
                 self._send(404, b"<p>not found</p>", body)
@@ -97,6 +151,24 @@ class FaultHandler(BaseHTTPRequestHandler):
                     self._send(429, b"<p>slow down</p>", body, headers={"Retry-After": "1"})
                 else:
                     self._send(200, OK_PAGE, body)
+            elif path == "/gone":
+                self._send(410, b"<p>gone</p>", body)
+            elif path == "/forbidden":
+                self._send(403, PAYWALL, body)
+            elif path == "/flaky":
+                if hits == 1:
+                    self._send(503, b"<p>try again</p>", body)
+                else:
+                    self._send(200, ARTICLE, body)
+            elif path in ("/behind-redirect", "/to-home", "/to-notfound", "/to-login"):
+                target = {"/behind-redirect": "/article", "/to-home": "/",
+                          "/to-notfound": "/errors/404.html",
+                          "/to-login": "/account/login?next=/to-login"}[path]
+                self._send(301, body=body, headers={"Location": target})
+            elif path in ("/", "/errors/404.html"):
+                self._send(200, HOME, body)
+            elif path == "/account/login":
+                self._send(200, PAYWALL, body)
             elif path == "/slow":
                 # longer than the client's timeout; returns early when the server stops
                 srv.stopping.wait(SLOW_SECONDS)
@@ -115,6 +187,8 @@ class FaultServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         self.stopping = threading.Event()
+        #: path -> (status, body, headers): a page that changes between runs
+        self.overrides: dict[str, tuple[int, bytes, dict[str, str]]] = {}
 
     @property
     def port(self) -> int:
@@ -297,128 +371,360 @@ def test_clean_page_is_all_working(tmp_path: Path, fault_server: FaultServer) ->
     assert out.splitlines()[0] == "linkcheck: 1 working"
 
 
-# --------------------------------------------------------------------------- dead sources
+# --------------------------------------------------------------------------- sources
+# ``python -m handbook_tools linkcheck`` (``make linkcheck``): every source URL's status and
+# the excerpts of the facts citing it, recorded in link-status.yaml.
 
-DEAD_BIB = """@misc{agency2024troops,
-  author       = {{News Agency}},
-  title        = {Troops stay in the country},
-  howpublished = {News Agency},
-  year         = {2024},
-  url          = {http://127.0.0.1:PORT/missing},
-  urldate      = {2026-01-01},
-  archiveurl   = {http://127.0.0.1:PORT/ok}
-}
+TROOPS = "The country has about 2,500 troops."
+INVASION = "The invasion began on 20 March 2003."
+BIB_ENTRY = """@misc{{{key},
+  author       = {{{{News Agency}}}},
+  title        = {{Page {key}}},
+  howpublished = {{News Agency}},
+  year         = {{2024}},
+  url          = {{{url}}},
+  urldate      = {{2026-01-01}}{extra}
+}}
 
-@misc{agency2024live,
-  author       = {{News Agency}},
-  title        = {A page that works},
-  howpublished = {News Agency},
-  year         = {2024},
-  url          = {http://127.0.0.1:PORT/ok#present},
-  urldate      = {2026-01-01}
-}
 """
-DEAD_WARNING = (
-    "_data/sources.bib:1: source 'agency2024troops': its url was reported dead on 2026-11-20 "
-    "(_data/link-status.yaml:5): add an 'archiveurl' field with the address of an archived "
-    "copy of the same page, or replace the url (dead-link)")
 
 
-def write_status(output_json: Path, project: Path, *extra: str) -> tuple[int, str]:
+def sources_project(dest: Path, urls: dict[str, str], both: tuple[str, ...] = ()) -> Path:
+    """A copy of test-clean whose sources are ``urls`` (key -> url); fact ``f.KEY`` quotes
+    TROOPS from each, and ``g.KEY`` quotes INVASION from the keys in ``both``."""
+    import datetime as dt
+
+    import yaml
+
+    shutil.copytree(ROOTS / "test-clean", dest, dirs_exist_ok=True)
+    (dest / "_data" / "sources.bib").write_text(
+        "".join(BIB_ENTRY.format(key=k, url=u, extra="") for k, u in urls.items()),
+        encoding="utf-8")
+    facts = [{"id": f"f.{k}", "value": "about 2,500", "as_of": "2024-09", "review_by": "never",
+              "sources": [k], "excerpt": TROOPS} for k in urls]
+    facts += [{"id": f"g.{k}", "value": "20 March 2003", "as_of": dt.date(2003, 3, 20),
+               "review_by": "never", "sources": [k], "excerpt": INVASION} for k in both]
+    (dest / "_data" / "facts" / "main.yaml").write_text(yaml.safe_dump(facts, sort_keys=False),
+                                                        encoding="utf-8")
+    return dest
+
+
+FAST = ["--timeout", "1", "--retries", "1", "--backoff", "0.05", "--max-retry-after", "5"]
+
+
+def sourcecheck(project: Path, day: str, *extra: str, write: bool = True) -> tuple[int, str]:
+    """Run the command as ``make linkcheck`` does; (exit code, stdout + stderr)."""
+    from contextlib import redirect_stderr
+
     out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(["linkreport", str(output_json), "--write",
-                     str(project / "_data" / "link-status.yaml"), "--docs", str(project),
-                     *extra])
+    args = ["linkcheck", str(project), "--date", day,
+            "--report", str(project / "_build" / "report.json"), *FAST, *extra]
+    if write:
+        args += ["--write", str(project / "_data" / "link-status.yaml")]
+    with redirect_stdout(out), redirect_stderr(out):
+        code = main(args)
     return code, out.getvalue()
 
 
-def test_dead_source_falls_back_to_its_archived_copy(
-        tmp_path: Path, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """linkcheck finds the source dead -> linkreport --write records it -> the next build
-    (incremental, offline) cites the archived copy; without one, the build names the entry."""
+def status_records(project: Path) -> dict[str, dict[str, object]]:
     import yaml
 
-    from conftest import build_project
-    from handbook_tools.cli import parse_warnings
+    records = yaml.safe_load((project / "_data" / "link-status.yaml").read_text("utf-8"))
+    return {str(r["source"]): r for r in records}
 
-    port = fault_server.port
-    base = f"http://127.0.0.1:{port}"
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def second_server(fault_server: FaultServer) -> Iterator[FaultServer]:
+    """Another host: a run needs most hosts reachable, or the network 'looks down'."""
+    server = FaultServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    yield server
+    server.stopping.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_each_fault_is_recorded_for_what_it_is(tmp_path: Path, fault_server: FaultServer,
+                                               second_server: FaultServer) -> None:
+    base = f"http://127.0.0.1:{fault_server.port}"
+    other = f"http://localhost:{second_server.port}"
+    third = f"http://127.0.0.1:{second_server.port}"
+    urls = {
+        "article": f"{base}/article", "reworded": f"{base}/reworded",
+        "removed": f"{base}/removed", "redirect": f"{base}/behind-redirect",
+        "pdf": f"{base}/report.pdf", "home": f"{base}/to-home",
+        "notfound": f"{other}/to-notfound", "missing": f"{other}/missing",
+        "gone": f"{other}/gone", "forbidden": f"{other}/forbidden",
+        "login": f"{other}/to-login",
+        "error": f"{third}/error", "flaky": f"{third}/flaky",
+        "ratelimited": f"{third}/ratelimited", "slow": f"{third}/slow",
+        "refused": f"http://127.0.0.1:{closed_port()}/page",
+        "nodns": "http://no-such-host.invalid/page",
+    }
+    project = sources_project(tmp_path / "p", urls, both=("article", "pdf", "reworded"))
+    code, out = sourcecheck(project, "2026-11-20")
+    assert "Traceback" not in out
+    assert code == 1, out  # suspect sources and missing excerpts
+    got = status_records(project)
+    state = {k: (r["status"], r.get("excerpts")) for k, r in got.items()}
+    assert state == {
+        "article": ("live", {"f.article": "found", "g.article": "found"}),
+        "reworded": ("live", {"f.reworded": "missing", "g.reworded": "missing"}),
+        "removed": ("live", {"f.removed": "missing"}),
+        "redirect": ("live", {"f.redirect": "found"}),
+        "pdf": ("live", {"f.pdf": "found", "g.pdf": "found"}),
+        "flaky": ("live", {"f.flaky": "found"}),  # a 503, then the page
+        # 429 + Retry-After: 1, then OK_PAGE, which lacks the excerpt
+        "ratelimited": ("live", {"f.ratelimited": "missing"}),
+        # definite answers: suspect on their first day
+        "home": ("suspect", None), "notfound": ("suspect", None),
+        "missing": ("suspect", None), "gone": ("suspect", None),
+        # no definite answer: never dead, excerpts unknown (a 403 is not "missing")
+        "forbidden": ("unreachable", None), "login": ("unreachable", None),
+        "error": ("unreachable", None),
+        "slow": ("unreachable", None), "refused": ("unreachable", None),
+        "nodns": ("unreachable", None),
+    }
+    assert got["missing"]["info"] == "404 Not Found"
+    assert got["gone"]["info"] == "410 Gone"
+    assert got["home"]["info"] == f"redirected to an unrelated page: {base}/"
+    assert got["forbidden"]["info"] == "403 Forbidden: the site refused the check"
+    assert got["error"]["info"] == "500 Internal Server Error: server error"
+    assert got["slow"]["info"] == "timed out"
+    assert got["refused"]["info"] == "connection refused"
+    assert got["nodns"]["info"] == "the name did not resolve"
+    for key in ("missing", "home", "slow", "nodns"):
+        assert str(got[key]["first_seen"]) == str(got[key]["checked"]) == "2026-11-20"
+    assert fault_server.hits["/removed"] == 1  # one GET per URL, no HEAD first
+    assert second_server.hits["/error"] == 2  # one retry after a 5xx
+    assert second_server.hits["/flaky"] == 2 and second_server.hits["/ratelimited"] == 2
+    report = json.loads((project / "_build" / "report.json").read_text("utf-8"))
+    assert {r["source"]: r["result"] for r in report}["forbidden"] == "unreachable"
+    assert "excerpt missing: fact 'f.removed' at removed" in out
+
+    # the file is plain and stable: sorted by URL, no anchors, fields in one order
+    text = (project / "_data" / "link-status.yaml").read_text("utf-8")
+    assert "&id" not in text and "*id" not in text
+    import yaml
+
+    records = yaml.safe_load(text)
+    assert [r["url"] for r in records] == sorted(r["url"] for r in records)
+    order = ["url", "source", "status", "first_seen", "checked", "info", "excerpts_checked",
+             "excerpts"]
+    for rec in records:
+        assert list(rec) == [k for k in order if k in rec]
+    # a second run the same day confirms nothing and writes the same bytes
+    code, out = sourcecheck(project, "2026-11-20")
+    assert (project / "_data" / "link-status.yaml").read_text("utf-8") == text
+
+
+def test_two_day_rule_and_revival(tmp_path: Path, fault_server: FaultServer,
+                                  second_server: FaultServer) -> None:
+    base = f"http://127.0.0.1:{fault_server.port}"
+    urls = {"missing": f"{base}/missing", "home": f"{base}/to-home",
+            "article": f"http://127.0.0.1:{second_server.port}/article"}
+    project = sources_project(tmp_path / "p", urls)
+
+    def states() -> dict[str, tuple[object, ...]]:
+        return {k: (r["status"], str(r.get("first_seen")), str(r["checked"]))
+                for k, r in status_records(project).items()}
+
+    assert sourcecheck(project, "2026-11-20")[0] == 1
+    assert states() == {"missing": ("suspect", "2026-11-20", "2026-11-20"),
+                        "home": ("suspect", "2026-11-20", "2026-11-20"),
+                        "article": ("live", "None", "2026-11-20")}
+    # the next day the server fails (5xx, a timeout): no definite answer, no change
+    fault_server.overrides["/missing"] = (500, b"down", {})
+    fault_server.overrides["/to-home"] = (503, b"down", {})
+    sourcecheck(project, "2026-11-21")
+    assert states()["missing"] == ("suspect", "2026-11-20", "2026-11-20")
+    assert states()["home"] == ("suspect", "2026-11-20", "2026-11-20")
+    # a definite answer on another day confirms it: dead
+    fault_server.overrides.clear()
+    sourcecheck(project, "2026-11-22")
+    assert states()["missing"] == ("dead", "2026-11-20", "2026-11-22")
+    assert states()["home"] == ("dead", "2026-11-20", "2026-11-22")
+    # dead stays dead through an unreachable run
+    fault_server.overrides["/missing"] = (502, b"down", {})
+    sourcecheck(project, "2026-11-23")
+    assert states()["missing"] == ("dead", "2026-11-20", "2026-11-22")
+    # working again: the record goes (here the page is an image: no excerpt to record)
+    fault_server.overrides["/missing"] = (200, b"\x89PNG", {"Content-Type": "image/png"})
+    sourcecheck(project, "2026-11-24")
+    assert "missing" not in states()
+    assert states()["home"][0] == "dead"
+    # working again as a page: live, with its excerpts (first_seen and info go)
+    fault_server.overrides["/to-home"] = (200, ARTICLE, {})
+    sourcecheck(project, "2026-11-25")
+    rec = status_records(project)["home"]
+    assert rec == {"url": f"{base}/to-home", "source": "home", "status": "live",
+                   "checked": rec["checked"], "excerpts_checked": rec["checked"],
+                   "excerpts": {"f.home": "found"}}
+    assert str(rec["checked"]) == "2026-11-25"
+
+
+def test_no_network_writes_nothing(tmp_path: Path, fault_server: FaultServer) -> None:
+    """Offline: every host fails to resolve or refuses. Nothing is written, the run says the
+    network looks down (exit 3), and records already there are untouched."""
+    port = closed_port()
+    urls = {f"s{i}": (f"http://host{i}.invalid/page" if i % 2 else
+                      f"http://127.0.0.1:{port}/page{i}") for i in range(6)}
+    project = sources_project(tmp_path / "p", urls)
+    status = project / "_data" / "link-status.yaml"
+    before = ("# kept as it is\n- url: http://host1.invalid/page\n  source: s1\n"
+              "  status: suspect\n  first_seen: 2026-11-19\n  checked: 2026-11-19\n")
+    status.write_text(before, encoding="utf-8")
+    import time
+
+    start = time.monotonic()
+    code, out = sourcecheck(project, "2026-11-20")
+    assert time.monotonic() - start < 10
+    assert code == 3
+    assert "network looks down: 4 of 4 hosts could not be reached" in out
+    assert "Nothing was written" in out and "no link was found dead" in out
+    assert status.read_text("utf-8") == before
+    # the same when most hosts, not all, fail: four of five
+    urls["live"] = f"http://127.0.0.1:{fault_server.port}/article"
+    sources_project(project, urls)
+    code, out = sourcecheck(project, "2026-11-20")
+    assert code == 3 and "network looks down: 4 of 5 hosts" in out
+    assert status.read_text("utf-8") == before
+
+
+def test_excerpt_comparison() -> None:
+    from handbook_tools.sourcecheck import excerpt_found, html_text, normalise
+
+    page = normalise(html_text(ARTICLE.decode()))
+    assert "var s" not in page and "home" in page  # scripts go, navigation text stays
+    assert excerpt_found(TROOPS, page)
+    assert excerpt_found("\u201cThe invasion began on 20 March 2003\u201d", page)
+    assert excerpt_found("the country has ... 2,500 troops", page)  # an elision
+    assert not excerpt_found("troops ... the country has", page)  # parts in order
+    assert normalise("It\u2019s \u201cfine\u201d \u2014 2003\u20132011") == \
+        normalise("it's 'FINE' - 2003-2011") == "its fine-2003-2011"
+    assert normalise("a&nbsp;b &amp; c\u00adc") == "a b & cc"
+
+
+def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultServer,
+                                          second_server: FaultServer) -> None:
+    """linkcheck finds the excerpt gone from the only source -> the build marks the fact
+    beside its value and in the register, with the date, and warns about nothing."""
+    from conftest import build_project
+
     project = tmp_path / "p"
     shutil.copytree(ROOTS / "test-clean", project)
     bib = project / "_data" / "sources.bib"
-    bib.write_text(DEAD_BIB.replace("PORT", str(port)), encoding="utf-8")
-    status_file = project / "_data" / "link-status.yaml"
+    url = f"http://127.0.0.1:{fault_server.port}/article"
+    bib.write_text(bib.read_text("utf-8").replace("http://127.0.0.1:9/troops", url), "utf-8")
+    with (bib.open("a", encoding="utf-8")) as fh:  # a second host, so the network is up
+        fh.write(BIB_ENTRY.format(key="other", url=f"http://127.0.0.1:{second_server.port}/ok",
+                                  extra=""))
+    (project / "sources.md").write_text("# Sources\n\n```{bibliography}\n:all:\n```\n", "utf-8")
+    assert sourcecheck(project, "2026-11-20")[0] == 0
+    first = build_project(project, "html")
+    assert first.warnings == ""
+    assert "excerpt not found" not in (first.outdir / "index.html").read_text("utf-8")
 
+    fault_server.overrides["/article"] = (200, REMOVED, {})
+    code, out = sourcecheck(project, "2026-11-21")
+    assert code == 1 and "excerpt missing: fact 'troops.2024' at agency2024troops" in out
+    after = build_project(project, "html", freshenv=False)
+    assert after.warnings == ""  # a notice to readers, not a build warning
+    index = (after.outdir / "index.html").read_text("utf-8")
+    assert index.count('<span class="hb-excerpt-gone-flag">[excerpt not found at source]'
+                       '</span>') == 4  # troops.2024 three times, invasion.start once
+    register = (after.outdir / "register.html").read_text("utf-8")
+    assert register.count("Excerpt no longer found at the source on 21 November 2026.") == 2
+
+    # back on the page: the marks go
+    fault_server.overrides.clear()
+    sourcecheck(project, "2026-11-22")
+    again = build_project(project, "html", freshenv=False)
+    assert "excerpt not found" not in (again.outdir / "index.html").read_text("utf-8")
+
+
+def test_dead_source_falls_back_to_its_archived_copy(
+        tmp_path: Path, fault_server: FaultServer, second_server: FaultServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs on two days find the source gone -> the next build (incremental, offline)
+    cites the archived copy; without one, the build names the entry."""
+    from conftest import build_project
+    from handbook_tools.cli import parse_warnings
+
+    base = f"http://127.0.0.1:{fault_server.port}"
+    project = tmp_path / "p"
+    shutil.copytree(ROOTS / "test-clean", project)
+    bib = project / "_data" / "sources.bib"
+    bib.write_text(
+        BIB_ENTRY.format(key="agency2024troops", url=f"{base}/missing",
+                         extra=f",\n  archiveurl   = {{{base}/ok}}")
+        + BIB_ENTRY.format(key="agency2024live", url=f"http://127.0.0.1:{second_server.port}"
+                           "/ok#present", extra=""), encoding="utf-8")
     before = build_project(project, "html")
     assert before.warnings == ""
-    assert "Archived copy" not in (before.outdir / "sources.html").read_text(encoding="utf-8")
 
-    run = run_linkcheck(project)
-    assert {r["uri"]: r["status"] for r in run.rows if str(r["uri"]).startswith("http")} == {
-        f"{base}/missing": "broken", f"{base}/ok#present": "working"}
-    code, out = write_status(run.outdir / "output.json", project, "--date", "2026-11-20")
-    assert code == 1  # a broken link is still a failed link check
-    assert f"link status: 1 dead source URL(s) recorded in {status_file}" in out
-    records = yaml.safe_load(status_file.read_text(encoding="utf-8"))
-    assert len(records) == 1
-    assert records[0]["source"] == "agency2024troops"
-    assert records[0]["url"] == f"{base}/missing"
-    assert str(records[0]["checked"]) == "2026-11-20"
-    assert records[0]["info"].startswith("404 Client Error: Not Found")
+    assert sourcecheck(project, "2026-11-19")[0] == 1
+    suspect = build_project(project, "html", freshenv=False)
+    assert suspect.warnings == ""  # suspect: nothing changes for readers yet
+    assert "Archived copy" not in (suspect.outdir / "sources.html").read_text("utf-8")
 
+    assert sourcecheck(project, "2026-11-20")[0] == 1
+    rec = status_records(project)["agency2024troops"]
+    assert (rec["status"], str(rec["first_seen"]), str(rec["checked"])) == (
+        "dead", "2026-11-19", "2026-11-20")
     after = build_project(project, "html", freshenv=False)  # only the status file changed
     assert after.warnings == ""
     page = (after.outdir / "sources.html").read_text(encoding="utf-8")
-    entry = re.search(r"Troops stay in the country.*?</div>", page, re.S)
+    entry = re.search(r"Page agency2024troops.*?</div>", page, re.S)
     assert entry, "the dead source is not in the bibliography"
     text = re.sub(r"<[^>]+>", "", entry.group(0))
     assert (f"URL: {base}/missing (visited on 2026-01-01; link reported dead on "
             f"20 November 2026). Archived copy: {base}/ok.") in " ".join(text.split())
-    assert f'href="{base}/ok"' in entry.group(0)
     assert f'href="{base}/missing"' in entry.group(0)  # kept, so the next check sees it
-    live = re.search(r"A page that works.*?</div>", page, re.S)
+    live = re.search(r"Page agency2024live.*?</div>", page, re.S)
     assert live and "Archived copy" not in live.group(0) and "dead" not in live.group(0)
 
     # a dead source without an archived copy: one warning at its .bib entry
-    bib.write_text(re.sub(r"\n  archiveurl .*\n", "\n", bib.read_text(encoding="utf-8")),
+    bib.write_text(re.sub(r",\n  archiveurl .*\n", "\n", bib.read_text(encoding="utf-8")),
                    encoding="utf-8")
     missing = build_project(project, "html", freshenv=False)
     monkeypatch.chdir(project)
-    assert [str(p) for p in parse_warnings(missing.warnings)] == [DEAD_WARNING]
+    assert [str(p) for p in parse_warnings(missing.warnings)] == [
+        "_data/sources.bib:1: source 'agency2024troops': its url was reported dead on "
+        "2026-11-20 (_data/link-status.yaml:8): add an 'archiveurl' field with the address "
+        "of an archived copy of the same page, or replace the url (dead-link)"]
     assert main(["check", "."]) == 1
 
 
-def test_link_status_keeps_unchecked_and_drops_revived(tmp_path: Path) -> None:
-    import yaml
+def test_bad_status_file_is_never_overwritten(tmp_path: Path) -> None:
+    project = sources_project(tmp_path / "p", {"a": "http://127.0.0.1:9/a"})
+    status = project / "_data" / "link-status.yaml"
+    status.write_text("- url: x\n", encoding="utf-8")
+    code, out = sourcecheck(project, "2026-11-20")
+    assert code == 2 and "missing required field 'status'" in out
+    assert status.read_text("utf-8") == "- url: x\n"
+    assert sourcecheck(project, "yesterday")[0] == 2
 
-    project = tmp_path / "p"
-    shutil.copytree(ROOTS / "test-clean", project)
-    bib = project / "_data" / "sources.bib"
-    bib.write_text(DEAD_BIB.replace("PORT", "9"), encoding="utf-8")
-    output = tmp_path / "output.json"
 
-    def check(rows: list[dict[str, object]], day: str) -> list[dict[str, object]]:
-        output.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        write_status(output, project, "--date", day)
-        return yaml.safe_load((project / "_data" / "link-status.yaml").read_text("utf-8"))
+def test_which_redirects_mean_the_page_is_gone() -> None:
+    from handbook_tools.sourcecheck import unrelated_redirect
 
-    dead = {"uri": "http://127.0.0.1:9/missing", "status": "broken", "info": "404",
-            "filename": "sources.md", "lineno": 1, "code": 0}
-    assert [r["checked"].isoformat() for r in check([dead], "2026-11-20")] == ["2026-11-20"]
-    # not checked this time (or timed out): the record and its date stay
-    timeout = dict(dead, status="timeout")
-    assert [r["checked"].isoformat() for r in check([timeout], "2026-11-21")] == ["2026-11-20"]
-    assert [r["checked"].isoformat() for r in check([], "2026-11-22")] == ["2026-11-20"]
-    # still broken: the date of the newest check
-    assert [r["checked"].isoformat() for r in check([dead], "2026-11-23")] == ["2026-11-23"]
-    # working again: the record goes
-    assert check([dict(dead, status="working")], "2026-11-24") == []
-    # a broken link that is no source's url is not recorded
-    other = dict(dead, uri="http://127.0.0.1:9/elsewhere")
-    assert check([other], "2026-11-25") == []
-    # a bad status file is reported, never overwritten
-    (project / "_data" / "link-status.yaml").write_text("- url: x\n", encoding="utf-8")
-    code, _ = write_status(output, project)
-    assert code == 2
-    assert (project / "_data" / "link-status.yaml").read_text("utf-8") == "- url: x\n"
+    page = "https://news.example/world/2024/story"
+    assert unrelated_redirect(page, "https://news.example/")
+    assert unrelated_redirect(page, "https://news.example/en/")
+    assert unrelated_redirect(page, "https://news.example/index.html")
+    assert unrelated_redirect(page, "https://news.example/errors/404.html")
+    assert unrelated_redirect(page, "https://news.example/page-not-found")
+    assert not unrelated_redirect(page, "https://www.news.example/world/2024/story/")
+    assert not unrelated_redirect(page, "https://news.example/world/error-corrections")
+    assert not unrelated_redirect("https://news.example/", "https://news.example/en/")

@@ -22,6 +22,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .freshness import setup_freshness
     from .glossary import setup_glossary
     from .icons import setup_icons
+    from .latex import setup_latex
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
@@ -61,6 +62,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_bibstyle(app)
     setup_standing(app)
     setup_icons(app)
+    setup_latex(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

@@ -1,9 +1,10 @@
 """Citations of dead links fall back to their archived copy.
 
-``make linkcheck`` records the source URLs it found broken in ``<data>/link-status.yaml``
-(``python -m handbook_tools linkreport ... --write``); the file is committed, so builds stay
-offline and reproducible.  The registry attaches that status to each source
-(:attr:`handbook_tools.registry.Source.dead`) and reports a dead source that has no
+``make linkcheck`` records what it found at each source URL in ``<data>/link-status.yaml``
+(``python -m handbook_tools linkcheck --write``; see :mod:`handbook_tools.sourcecheck`);
+the file is committed, so builds stay offline and reproducible.  The registry attaches a
+``dead`` record (a definite failure confirmed on two days; never a network fault) to its
+source (:attr:`handbook_tools.registry.Source.dead`) and reports a dead source that has no
 ``archiveurl`` at its ``.bib`` line.
 
 Here the bibliography style named by ``bibtex_default_style`` (``plain`` in the handbook)

@@ -8,15 +8,23 @@
     not run); then, on stderr, the count of each advisory check (``--advisory`` lists
     them) and the sources and facts (by their best source) per standing.  ``--data-only``
     checks the data files alone, in a fraction of a second.
-``latexlog LOG``
-    Fail (1) when the LaTeX log reports undefined references or citations.
-``linkreport OUTPUT_JSON [--write STATUS_YAML] [--docs DOCS] [--date YYYY-MM-DD]``
-    Summarise Sphinx's linkcheck output and write ``report.json`` beside it; 1 when a link
-    is broken.  With ``--write``, also record in STATUS_YAML (the data folder's
-    ``link-status.yaml``) every source URL of the ``.bib`` files of DOCS that this check
-    found broken, with the date checked (today unless ``--date``); a URL found working again
-    is removed, one not checked this time keeps its record.  Builds read that committed file
-    to cite a dead source's ``archiveurl``.
+``latexlog LOG [--docs DOCS]``
+    Fail (1) when the LaTeX log reports an error: TeX's first error, named by the page
+    and line of DOCS where the failing block comes from (the ``.tex`` file's source
+    markers), as ``path:line: message (latex)``; or undefined references or citations.
+``linkcheck [DOCS] [--write STATUS_YAML] [--report JSON] [--date YYYY-MM-DD]``
+    Fetch every source URL of the ``.bib`` files of DOCS, sort each answer into live,
+    unreachable (no definite answer) or a definite failure (404, 410, a redirect to an
+    unrelated page), and look for the excerpt of every fact citing the source on its page
+    (see :mod:`handbook_tools.sourcecheck`).  With ``--write``, update STATUS_YAML (the
+    data folder's ``link-status.yaml``): a first definite failure is ``suspect``, one
+    confirmed by a run on another day ``dead``.  The date of the run is ``--date``, else
+    ``HANDBOOK_TODAY``, else today.  Returns 0 (all live, every excerpt found), 1 (a suspect
+    or dead source, or a missing excerpt), 2 (could not run: bad arguments or a bad status
+    file) or 3 (most hosts could not be reached: the network looks down; nothing written).
+``linkreport OUTPUT_JSON``
+    Summarise the output of Sphinx's own linkcheck builder (``sphinx-build -b linkcheck``)
+    and write ``report.json`` beside it; 1 when a link is broken.
 """
 
 from __future__ import annotations
@@ -30,14 +38,11 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
-
-import yaml
 
 from .problems import Check, Problem
 from .publishers import Publishers, counts_text, load_all, standing_counts
-from .registry import LinkStatus, Registry, load_link_status, load_sources, stale_problems
+from .registry import Registry, stale_problems
 from .settings import reference_date
 
 WARNING = re.compile(
@@ -168,10 +173,17 @@ LATEX_BAD = re.compile(r"(Reference|Citation) `([^']*)' on page (\d+) undefined|
 
 
 def cmd_latexlog(args: argparse.Namespace) -> int:
+    from .latex import tex_error_problem
+
     log = Path(args.log)
     if not log.is_file():
         print(f"error: {log}: no LaTeX log", file=sys.stderr)
         return 2
+    failed = tex_error_problem(log, args.docs)
+    if failed is not None:
+        print(failed)
+        print(f"(the whole log: {log})", file=sys.stderr)
+        return 1
     text = log.read_text(encoding="utf-8", errors="replace")
     bad = [m.group(0) for m in LATEX_BAD.finditer(text)]
     for item in dict.fromkeys(bad):
@@ -198,58 +210,7 @@ def cmd_linkreport(args: argparse.Namespace) -> int:
     for r in bad:
         print(f"{r['page']}:{r['line']}: {r['status']}: {r['uri']} ({r['info']})")
     print(f"report: {Path(path.parent, 'report.json')}")
-    if args.write and write_link_status(Path(args.write), Path(args.docs), rows, args.date):
-        return 2
     return 1 if bad else 0
-
-
-STATUS_HEADER = """\
-# Source URLs that `make linkcheck` found broken, with the date of that check.
-# Written by `python -m handbook_tools linkreport build/linkcheck/output.json --write ...`:
-# commit it. A dead source is cited with its `archiveurl` (see CONTRIBUTING.md); one
-# without an archived copy fails the build until a contributor adds it.
-"""
-
-
-def write_link_status(target: Path, docs: Path, rows: list[dict[str, object]],
-                      checked: str | None) -> bool:
-    """Update the link status file from linkcheck rows; True when it could not be done."""
-    try:
-        when = date.fromisoformat(checked) if checked else date.today()
-        conf = _conf(docs)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return True
-    bibs = [docs / str(b) for b in conf.get("bibtex_bibfiles", [])]  # type: ignore[attr-defined]
-    keys: dict[str, str] = {}  # url -> the first source key citing it
-    for bib in bibs:
-        if bib.is_file():  # a bad .bib file is `make check`'s to report
-            for src in sorted(load_sources(bib, str(bib), []), key=lambda s: s.key):
-                keys.setdefault(src.url, src.key)
-    old: dict[str, LinkStatus] = {}
-    if target.is_file():
-        problems: list[Problem] = []
-        old = load_link_status(target, str(target), problems)
-        if problems:
-            for prob in problems:
-                print(prob, file=sys.stderr)
-            return True
-    results = {str(r.get("uri")): r for r in rows}
-    records = []
-    for url, key in sorted(keys.items(), key=lambda item: (item[1], item[0])):
-        row = results.get(url)
-        if row is not None and row.get("status") == "broken":
-            records.append({"source": key, "url": url, "checked": when,
-                            "info": str(row.get("info") or "")})
-        elif url in old and (row is None or row.get("status") not in ("working", "redirected")):
-            prev = old[url]  # not checked (or not conclusively) this time: keep the record
-            records.append({"source": key, "url": url, "checked": prev.checked,
-                            "info": prev.info})
-    body = yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=100) \
-        if records else "[]\n"
-    target.write_text(STATUS_HEADER + body, encoding="utf-8")
-    print(f"link status: {len(records)} dead source URL(s) recorded in {target}")
-    return False
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -267,6 +228,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_linkcheck(args: argparse.Namespace) -> int:
+    from .sourcecheck import cmd_linkcheck as run
+
+    return run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handbook_tools",
                                      description="Checks of the Iraq handbook.")
@@ -277,16 +244,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--advisory", action="store_true",
                    help="also list the problems of handbook_advisory_checks (on stderr)")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("latexlog", help="fail on undefined references in a LaTeX log")
+    p = sub.add_parser("latexlog", help="fail on a LaTeX error or undefined references")
     p.add_argument("log")
+    p.add_argument("--docs", default="docs",
+                   help="the Sphinx folder, to name the page where LaTeX failed")
     p.set_defaults(func=cmd_latexlog)
-    p = sub.add_parser("linkreport", help="summarise linkcheck output.json")
+    p = sub.add_parser("linkreport", help="summarise Sphinx's linkcheck output.json")
     p.add_argument("output")
-    p.add_argument("--write", metavar="STATUS_YAML",
-                   help="record broken source URLs here (docs/_data/link-status.yaml)")
-    p.add_argument("--docs", default="docs", help="the Sphinx folder whose sources to match")
-    p.add_argument("--date", help="the date of the check, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_linkreport)
+    p = sub.add_parser("linkcheck", help="check every source URL and the excerpts quoted "
+                       "from it (needs the internet)")
+    p.add_argument("docs", nargs="?", default="docs")
+    p.add_argument("--write", metavar="STATUS_YAML",
+                   help="update this link status file (docs/_data/link-status.yaml)")
+    p.add_argument("--report", metavar="JSON", help="write every URL's answer here")
+    p.add_argument("--date", help="the date of the run, YYYY-MM-DD (default: HANDBOOK_TODAY, "
+                   "else today)")
+    p.add_argument("--timeout", type=float,
+                   help="seconds (default: conf.py's linkcheck_timeout, else 20)")
+    p.add_argument("--retries", type=int, help="further tries after a failure without a "
+                   "definite answer (default: linkcheck_retries, else 2)")
+    p.add_argument("--backoff", type=float,
+                   help="seconds before the first retry, doubled each time (default 2)")
+    p.add_argument("--max-retry-after", type=float, help="longest 429 Retry-After to wait, "
+                   "in seconds (default: linkcheck_rate_limit_timeout, else 120)")
+    p.add_argument("--workers", type=int,
+                   help="hosts checked at once (default: linkcheck_workers, else 4)")
+    p.set_defaults(func=cmd_linkcheck)
     p = sub.add_parser("publish", help="put a new build in place of the old in one step")
     p.add_argument("new")
     p.add_argument("target")

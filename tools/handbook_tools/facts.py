@@ -27,7 +27,7 @@ from sphinx.util.nodes import make_refnode
 
 from .problems import Check, Problem
 from .publishers import Attribution, Publishers, attributions, best_standing, load_all
-from .registry import Fact, Registry, stale_problems, suggest
+from .registry import Fact, Registry, long_date, stale_problems, suggest
 from .settings import reference_date
 from .state import build_state, reset_state
 
@@ -220,6 +220,7 @@ def render_fact(role: SphinxRole, fact: Fact, mode: str, now: dt.date) -> nodes.
     if stale:
         box += nodes.Text(" ")
         box += nodes.inline("", "[review due]", classes=["hb-stale-flag"])
+    box.extend(excerpt_gone_flag(fact))
     if mode != "date":
         box.extend(evidence_marks(fact))
     if mode != "date":
@@ -228,6 +229,23 @@ def render_fact(role: SphinxRole, fact: Fact, mode: str, now: dt.date) -> nodes.
         if known:
             box.extend(cite_nodes(role, known))
     return box
+
+
+def excerpt_gone_flag(fact: Fact) -> list[nodes.Node]:
+    """Beside a fact's value: a mark when ``make linkcheck`` no longer found its excerpt
+    at any of its sources (a notice to readers, not a build warning)."""
+    if fact.excerpt_gone is None:
+        return []
+    return [nodes.Text(" "), nodes.inline("", "[excerpt not found at source]",
+                                          classes=["hb-excerpt-gone-flag"])]
+
+
+def excerpt_gone_notice(fact: Fact) -> list[nodes.Node]:
+    """In the register, under the excerpt: since when it is no longer at the source."""
+    if fact.excerpt_gone is None:
+        return []
+    text = f"Excerpt no longer found at the source on {long_date(fact.excerpt_gone)}."
+    return [nodes.paragraph("", "", nodes.inline(text, text, classes=["hb-excerpt-gone"]))]
 
 
 # --------------------------------------------------------------------------- register
@@ -339,7 +357,7 @@ def build_register(app: Sphinx, docname: str) -> nodes.table:
         src = _source_cell(reg, fact.sources, atts)
         quote = nodes.paragraph(classes=["hb-excerpt"])
         quote += nodes.emphasis(text=f"\u201c{fact.excerpt}\u201d")
-        row += nodes.entry("", src, quote)
+        row += nodes.entry("", src, quote, *excerpt_gone_notice(fact))
         used = nodes.paragraph()
         for i, doc in enumerate(domain.pages_using(fact.id)):
             if i:

@@ -36,6 +36,7 @@ class Check(StrEnum):
     LINK = "link"  #: an internal link to a missing page or anchor in the built HTML
     ENCODING = "encoding"  #: a page that is not UTF-8
     FENCE = "fence"  #: a code or directive fence opened and never closed
+    LATEX = "latex"  #: markup that would break the PDF, or where LaTeX failed
 
 
 @dataclass(frozen=True, order=True)

@@ -88,6 +88,8 @@ class Fact:
     caveat: str | None = None
     disputed: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
+    #: the day ``make linkcheck`` found the excerpt gone from every source of the fact
+    excerpt_gone: dt.date | None = None
 
     def is_stale(self, today: dt.date) -> bool:
         return self.review_by is not None and self.review_by < today
@@ -100,17 +102,35 @@ class Fact:
 
 @dataclass
 class LinkStatus:
-    """A source URL that ``make linkcheck`` reported dead (a record of link-status.yaml)."""
+    """What ``make linkcheck`` last learned of a source URL (a record of link-status.yaml).
+
+    ``status`` is ``live``, ``unreachable`` (no definite answer: the host could not be
+    reached, timed out, refused the check or failed with a 5xx), ``suspect`` (a first
+    definite failure: 404, 410 or a redirect to an unrelated page, seen on ``first_seen``)
+    or ``dead`` (that failure confirmed by a later run on another day).  Only ``dead``
+    changes a build.  ``excerpts`` maps fact ids citing the source to ``found`` or
+    ``missing``: whether the fact's excerpt was on the page on ``excerpts_checked``.
+    """
 
     url: str
     checked: dt.date
     info: str
     path: str
     line: int
+    status: str = "dead"
+    first_seen: dt.date | None = None
+    source: str = ""
+    excerpts: dict[str, str] = field(default_factory=dict)
+    excerpts_checked: dt.date | None = None
 
     @property
     def checked_text(self) -> str:
-        return AsOf(self.checked.year, self.checked.month, self.checked.day).long()
+        return long_date(self.checked)
+
+
+def long_date(day: dt.date) -> str:
+    """'20 November 2026'."""
+    return AsOf(day.year, day.month, day.day).long()
 
 
 @dataclass
@@ -378,38 +398,106 @@ def load_sources(path: Path, display: str, problems: list[Problem],
 
 # --------------------------------------------------------------------------- link status
 
-#: the file, in the data folder, where `linkreport --write` records dead source URLs
+#: the file, in the data folder, where `make linkcheck` records what it found at source URLs
 LINK_STATUS = "link-status.yaml"
-LINK_FIELDS = {"source": False, "url": True, "checked": True, "info": False}
+#: field -> required, in the order `make linkcheck` writes them
+LINK_FIELDS = {"url": True, "source": False, "status": True, "first_seen": False,
+               "checked": True, "info": False, "excerpts_checked": False, "excerpts": False}
+LINK_STATES = ("live", "unreachable", "suspect", "dead")
+EXCERPT_STATES = ("found", "missing")
+
+
+def _link_date(rec: Record, key: str, problems: list[Problem]) -> tuple[bool, dt.date | None]:
+    """(usable, date) of an optional date field of a link status record."""
+    value = rec.values.get(key)
+    if value is None:
+        return True, None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return True, value
+    shown = str(value) if isinstance(value, dt.datetime) else value
+    problems.append(Problem(rec.path, rec.line_of(key),
+                            f"bad date {shown!r} in {key!r}: use YYYY-MM-DD", Check.SCHEMA))
+    return False, None
+
+
+def link_status_from_record(rec: Record, problems: list[Problem]) -> LinkStatus | None:
+    """Validate one record of the link status file; append its problems."""
+    ok = fields_ok(rec, LINK_FIELDS, problems, ("url", "source", "status", "info"))
+    dates = {}
+    for key in ("checked", "first_seen", "excerpts_checked"):
+        good, dates[key] = _link_date(rec, key, problems)
+        ok = ok and good
+    status = rec.values.get("status")
+    if not isinstance(status, str) or not status:
+        ok = False  # reported by fields_ok
+    elif status not in LINK_STATES:
+        problems.append(Problem(rec.path, rec.line_of("status"),
+                                f"unknown status {status!r}: use one of "
+                                f"{', '.join(LINK_STATES)}", Check.SCHEMA))
+        ok = False
+    elif status in ("suspect", "dead") and dates["first_seen"] is None and ok:
+        problems.append(Problem(rec.path, rec.line, f"a {status} url needs 'first_seen': the "
+                                "date of its first definite failure", Check.SCHEMA))
+        ok = False
+    first, checked = dates["first_seen"], dates["checked"]
+    if first and checked and first > checked:
+        problems.append(Problem(rec.path, rec.line_of("first_seen"),
+                                f"'first_seen' ({first}) is later than 'checked' ({checked})",
+                                Check.SCHEMA))
+        ok = False
+    excerpts: dict[str, str] = {}
+    raw = rec.values.get("excerpts")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            problems.append(Problem(rec.path, rec.line_of("excerpts"),
+                                    "field 'excerpts' must map fact ids to found or missing",
+                                    Check.SCHEMA))
+            ok = False
+        else:
+            for fid, state in raw.items():
+                if not isinstance(fid, str) or state not in EXCERPT_STATES:
+                    problems.append(Problem(rec.path, rec.line_of("excerpts"),
+                                            f"excerpt of {fid!r} is {state!r}: use found or "
+                                            "missing", Check.SCHEMA))
+                    ok = False
+                else:
+                    excerpts[fid] = state
+            if dates["excerpts_checked"] is None and ok:
+                problems.append(Problem(rec.path, rec.line_of("excerpts"),
+                                        "'excerpts' needs 'excerpts_checked': the date they "
+                                        "were looked for", Check.SCHEMA))
+                ok = False
+    if not ok or checked is None:
+        return None
+    return LinkStatus(str(rec.values["url"]), checked, str(rec.values.get("info") or ""),
+                      rec.path, rec.line, status=str(status), first_seen=first,
+                      source=str(rec.values.get("source") or ""), excerpts=excerpts,
+                      excerpts_checked=dates["excerpts_checked"])
 
 
 def load_link_status(path: Path, display: str, problems: list[Problem]) -> dict[str, LinkStatus]:
-    """Dead source URLs by URL; schema problems are reported with the file's lines."""
+    """What the last link checks found, by URL; schema problems are reported with the
+    file's lines."""
     out: dict[str, LinkStatus] = {}
     for rec in load_records(path, display, problems):
-        if not fields_ok(rec, LINK_FIELDS, problems, ("url",)):
+        status = link_status_from_record(rec, problems)
+        if status is None:
             continue
-        url, checked = rec.values["url"], rec.values["checked"]
-        if not isinstance(checked, dt.date):
-            problems.append(Problem(rec.path, rec.line_of("checked"),
-                                    f"bad date {checked!r} in 'checked': use YYYY-MM-DD",
-                                    Check.SCHEMA))
-            continue
-        if url in out:
+        if status.url in out:
             problems.append(Problem(rec.path, rec.line_of("url"),
-                                    f"url {url!r} given twice (first at line {out[url].line})",
-                                    Check.DUPLICATE))
+                                    f"url {status.url!r} given twice (first at line "
+                                    f"{out[status.url].line})", Check.DUPLICATE))
             continue
-        out[url] = LinkStatus(url, checked, str(rec.values.get("info") or ""), rec.path,
-                              rec.line)
+        out[status.url] = status
     return out
 
 
-def apply_link_status(reg: Registry, dead: dict[str, LinkStatus]) -> None:
-    """Mark dead sources; a dead source without an archived copy is a problem at its entry."""
+def apply_link_status(reg: Registry, links: dict[str, LinkStatus]) -> None:
+    """Mark dead sources; a dead source without an archived copy is a problem at its entry.
+    Only ``dead`` records count: ``unreachable`` and ``suspect`` ones change nothing."""
     for src in reg.sources.values():
-        status = dead.get(src.url)
-        if status is None:
+        status = links.get(src.url)
+        if status is None or status.status != "dead":
             continue
         src.dead = status
         if not src.archiveurl:
@@ -418,6 +506,22 @@ def apply_link_status(reg: Registry, dead: dict[str, LinkStatus]) -> None:
                 f"source {src.key!r}: its url was reported dead on {status.checked} "
                 f"({status.path}:{status.line}): add an 'archiveurl' field with the address "
                 "of an archived copy of the same page, or replace the url", Check.DEAD_LINK))
+
+
+def apply_excerpt_status(reg: Registry, links: dict[str, LinkStatus]) -> None:
+    """A fact whose excerpt every one of its sources reported missing gets the date of the
+    latest of those checks (:attr:`Fact.excerpt_gone`): a notice to readers, not a problem."""
+    for fact in reg.facts.values():
+        days: list[dt.date] = []
+        for key in fact.sources:
+            src = reg.sources.get(key)
+            status = links.get(src.url) if src else None
+            if status is None or status.excerpts.get(fact.id) != "missing":
+                days = []
+                break
+            assert status.excerpts_checked is not None
+            days.append(status.excerpts_checked)
+        fact.excerpt_gone = max(days) if days else None
 
 
 # --------------------------------------------------------------------------- loading
@@ -463,9 +567,11 @@ def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path 
                                         f"({first.path}:{first.line}): cite {first.key!r} "
                                         "and remove this entry", Check.DUPLICATE))
     status_file = data_dir / LINK_STATUS
+    links: dict[str, LinkStatus] = {}
     if status_file.is_file():
         reg.files.append(status_file)
-        apply_link_status(reg, load_link_status(status_file, show(status_file), reg.problems))
+        links = load_link_status(status_file, show(status_file), reg.problems)
+        apply_link_status(reg, links)
     for path in fact_files(data_dir):
         reg.files.append(path)
         before = len(reg.problems)
@@ -492,6 +598,7 @@ def load_registry(data_dir: Path, bib_files: Iterable[Path], display_root: Path 
                                             f"fact {fact.id!r} cites unknown source {key!r}: "
                                             "add it to the .bib file or fix the key",
                                             Check.SOURCE))
+    apply_excerpt_status(reg, links)
     return reg
 
 

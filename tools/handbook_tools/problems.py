@@ -21,7 +21,7 @@ class Check(StrEnum):
     PUBLISHER = "publisher"  #: a source whose publisher (or ``original``) is not registered
     DEPRECATED_ONLY = "deprecated-only"  #: a fact resting only on deprecated outlets
     WEAK_ONLY = "weak-only"  #: a fact resting only on weak sources, without a caveat
-    DISPUTED = "disputed"  #: an empty 'disputed' field, or one on a single-source fact
+    DISPUTED = "disputed"  #: an empty 'disputed' field (readers see it beside the value)
     UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
     UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
     STALE = "stale"  #: a fact past its review date

@@ -19,8 +19,9 @@ Rules (each a :class:`~handbook_tools.problems.Check`):
   publisher id, at the source's ``.bib`` line;
 - ``deprecated-only``: a fact whose sources are all deprecated, at the fact's line;
 - ``weak-only``: a fact whose best source is weak and that has no ``caveat``;
-- ``disputed``: a ``disputed`` field with no text, or on a fact citing a single source
-  (the spread is what the sources disagree on; cite each).
+- ``disputed``: a ``disputed`` field with no text (readers see it beside the value).  It
+  may name figures given by sources of other facts, so a disputed fact may cite one
+  source.
 
 Without a ``publishers.yaml`` the standing checks are off and nothing shows standing.
 Everything here is pure (paths in, values and problems out), shared by the extension and
@@ -249,16 +250,11 @@ def fact_problems(reg: Registry, pubs: Publishers) -> list[Problem]:
                                "sources: cite a source of better standing, or add a "
                                "'caveat' readers see beside the value (such as 'unconfirmed: "
                                "one aggregator')", Check.WEAK_ONLY))
-        if "disputed" in fact.lines:
-            where = fact.lines["disputed"]
-            if not (fact.disputed or "").strip():
-                out.append(Problem(fact.path, where, f"fact {fact.id!r}: 'disputed' is "
-                                   "empty: write the spread readers see, each figure with "
-                                   "who gives it, or remove the field", Check.DISPUTED))
-            elif len(set(fact.sources)) < 2:
-                out.append(Problem(fact.path, where, f"fact {fact.id!r} is disputed but "
-                                   "cites one source: cite the sources that disagree",
-                                   Check.DISPUTED))
+        if "disputed" in fact.lines and not (fact.disputed or "").strip():
+            out.append(Problem(fact.path, fact.lines["disputed"], f"fact {fact.id!r}: "
+                               "'disputed' is empty: write the spread readers see, each "
+                               "figure with who gives it, or remove the field",
+                               Check.DISPUTED))
     return out
 
 

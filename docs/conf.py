@@ -42,10 +42,9 @@ handbook_today = ""
 handbook_cache_dir = "../build/.cache"
 # The last day sources were searched (the method page shows it with {search-horizon}).
 handbook_search_horizon = "2026-12-03"
-# TEMPORARY (issue #13): the two fact-level standing rules are reported as notes, not
-# warnings, while weak and deprecated facts are re-sourced or given a caveat; `make check`
-# prints their counts (`--advisory` lists them). Empty this list once the content is done.
-handbook_advisory_checks = ["deprecated-only", "weak-only"]
+# Checks reported as notes, not warnings, while content catches up with a new rule (such
+# as "weak-only"); `make check` counts them and `--advisory` lists them. Empty: all enforced.
+handbook_advisory_checks: list[str] = []
 # Capitalised words that are not acronyms needing a glossary entry; each with its reason.
 handbook_acronym_allowlist = [
     "US",  # the United States: the subject of the book, used on every page

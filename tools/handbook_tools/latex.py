@@ -321,7 +321,15 @@ def check_raw_latex(app: Sphinx, doctree: nodes.document) -> None:
 
 # --------------------------------------------------------------------------- set-up
 
+def use_latex_translator(app: Sphinx) -> None:
+    if app.builder.format == "latex":
+        app.set_translator(app.builder.name, HandbookLaTeXTranslator, override=True)
+
+
 def setup_latex(app: Sphinx) -> None:
     app.add_post_transform(LaTeXContexts)
-    app.set_translator("latex", HandbookLaTeXTranslator)
+    # set once the builder is known, for LaTeX builds only: a translator registered at
+    # set-up makes pydata-sphinx-theme wrap only the registered ones, so the HTML pages
+    # lost its Bootstrap translator (aria-level on toctree captions, table classes)
+    app.connect("builder-inited", use_latex_translator)
     app.connect("doctree-read", check_raw_latex)

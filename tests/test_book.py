@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from html import unescape as html_unescape
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -281,6 +282,52 @@ def test_pdf_internal_links_land_inside_the_book(book) -> None:
     assert internal > 1000, internal
     assert broken == [], broken[:10]
     assert glossary_links >= 3, "the key takeaways link their terms to the glossary"
+
+
+# ---------------------------------------------------------------------------- pictures in print
+
+#: the smallest text a diagram or the chart may print at: body text is 11 pt
+MIN_PICTURE_TEXT_PT = 7.0
+
+
+def _picture_pages(reader) -> list[int]:
+    """1-based numbers of the pages that hold an included vector picture (a Form XObject:
+    graphicx includes every diagram and chart PDF as one)."""
+    found = []
+    for number, page in enumerate(reader.pages, start=1):
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        if xobjects and any(x.get_object().get("/Subtype") == "/Form"
+                            for x in xobjects.get_object().values()):
+            found.append(number)
+    return found
+
+
+def _word_heights(pdf: Path, page: int) -> list[tuple[float, str]]:
+    """(height in pt, word) of every word on a page, from ``pdftotext -bbox``."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    return sorted((float(m.group(2)) - float(m.group(1)), html_unescape(m.group(3))) for m in
+                  re.finditer(r'<word [^>]*yMin="([\d.]+)" [^>]*yMax="([\d.]+)">([^<]*)</word>',
+                              out))
+
+
+def test_pdf_diagrams_print_legibly_as_vectors(book, pdf) -> None:
+    """Every diagram and the chart: text of 7 pt or more on the A4 page, kept as text (the
+    words are found by pdftotext), and no raster image anywhere in the book."""
+    pages = _picture_pages(book)
+    assert len(pages) >= 3, pages  # mission diagram, troop chart, scenario diagram
+    text = {p: " ".join(subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf[0]),
+                                        "-"], capture_output=True, text=True,
+                                       check=True).stdout.split()) for p in pages}
+    for label in ("Operation New Dawn", "Advisory partnership", "US troops in Iraq"):
+        assert any(label in t for t in text.values()), f"{label!r} is not text on {pages}"
+    for page in pages:
+        smallest = _word_heights(pdf[0], page)[:3]
+        assert smallest[0][0] >= MIN_PICTURE_TEXT_PT, (page, smallest)
+    images = subprocess.run(["pdfimages", "-list", str(pdf[0])], capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    assert images[2:] == [], images[:6]  # two header lines, then one line an image
 
 
 # ---------------------------------------------------------------------------- the EPUB

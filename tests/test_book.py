@@ -367,10 +367,33 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
         nav = z.read("nav.xhtml").decode("utf-8")
         for part in PARTS:
             assert part in nav, part
-        # one diagram per diagram: the light SVG only (no theme switch in e-readers)
+        # one diagram per diagram: the light SVG only (no theme switch in e-readers), of the
+        # layout drawn for a small page
         history = z.read("history/index.xhtml").decode("utf-8")
-        assert history.count("<svg ") == 1 and "-light" in history
+        assert history.count("<svg ") == 1 and "-ereader" in history
         assert "Operation New Dawn" in history
+        # a page with inline SVG says so in the manifest, a page without does not
+        svg_items = set(re.findall(r'<item id="[^"]+" href="([^"]+)" '
+                                   r'media-type="application/xhtml\+xml" properties="svg" />',
+                                   opf))
+        assert {"history/index.xhtml", "posture/troops.xhtml",
+                "future/scenarios.xhtml"} <= svg_items
+        assert "takeaways.xhtml" not in svg_items
+
+
+def test_epub_passes_epubcheck(epub) -> None:
+    """epubcheck, the reference validator (Debian's package): no error, no warning."""
+    out, proc = epub
+    assert proc.returncode == 0, proc.stderr
+    jar = shutil.which("epubcheck")
+    if jar is None or shutil.which("java") is None:
+        pytest.skip("epubcheck or java missing: make setup installs them")
+    [book] = out.glob("*.epub")
+    check = subprocess.run(["java", "-jar", jar, str(book)], capture_output=True, text=True,
+                           timeout=300, check=False)
+    report = check.stdout + check.stderr
+    assert check.returncode == 0, report[-3000:]
+    assert "Messages: 0 fatals / 0 errors / 0 warnings" in report, report[-3000:]
 
 
 def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:

@@ -18,6 +18,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .bibstyle import setup_bibstyle
     from .chart import setup_chart
     from .chronology import setup_chronology
+    from .epub import setup_epub
     from .facts import setup_facts
     from .freshness import setup_freshness
     from .glossary import setup_glossary
@@ -58,6 +59,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_bibstyle(app)
     setup_icons(app)
     setup_latex(app)
+    setup_epub(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

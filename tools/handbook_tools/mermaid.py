@@ -52,6 +52,8 @@ TOOLS_DIR = Path(__file__).resolve().parent.parent
 RENDER_VERSION = "3"
 VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
             "latex": (("print", "pdf", "neutral"),),
+            # an e-reader's page is small like paper: the light SVG of the print layout
+            "epub": (("ereader", "svg", "default"),),
             # `make check` (the dummy builder) renders the light variant to validate diagrams
             "dummy": (("light", "svg", "default"),)}
 #: Mermaid configuration per variant, on top of its theme. Part of every diagram's cache key,
@@ -64,6 +66,9 @@ VARIANT_CONFIG: dict[str, dict[str, Any]] = {
     # closer, so a diagram's text stays large when it is scaled to the text width.
     "print": {"flowchart": {"wrappingWidth": 250, "nodeSpacing": 20, "rankSpacing": 30}},
 }
+VARIANT_CONFIG["ereader"] = VARIANT_CONFIG["print"]
+#: the variants drawn from a generated diagram's print layout (its ``print_code``)
+PAGE_VARIANTS = ("print", "ereader")
 #: the browser's window when a PDF variant is drawn: wide enough that Chromium never
 #: shrinks a wide diagram to fit (at its default 800 px it does, and its text with it)
 PDF_VIEWPORT = {"width": 2400, "height": 1600}
@@ -94,7 +99,7 @@ class Diagram:
     print_code: str | None = None
 
     def code_for(self, variant: str) -> str:
-        return self.print_code if variant == "print" and self.print_code else self.code
+        return self.print_code if variant in PAGE_VARIANTS and self.print_code else self.code
 
 
 def diagram_hash(code: str) -> str:
@@ -160,7 +165,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     state.mermaid_errors, state.mermaid_rendered = {}, 0
     if not app.config.handbook_render_diagrams:
         return
-    variants = VARIANTS.get(app.builder.format) or VARIANTS.get(app.builder.name)
+    variants = VARIANTS.get(app.builder.name) or VARIANTS.get(app.builder.format)
     if not variants:
         return
     diagrams = collect(env)
@@ -335,10 +340,14 @@ def html_visit(self: HTML5Translator, node: mermaid) -> None:
     if not self.config.handbook_render_diagrams:
         html_visit_mermaid(self, node)  # stock: client-side mermaid
         return
-    digest = diagram_hash(node["code"])
     alt = node.get("alt") or "Diagram"
-    light = variant_path(self.builder.env, digest, "light", "svg")
-    dark = variant_path(self.builder.env, digest, "dark", "svg")
+    if self.builder.name == "epub":  # light only, laid out for a small page like print
+        digest = diagram_hash(node.get("print_code") or node["code"])
+        light = dark = variant_path(self.builder.env, digest, "ereader", "svg")
+    else:
+        digest = diagram_hash(node["code"])
+        light = variant_path(self.builder.env, digest, "light", "svg")
+        dark = variant_path(self.builder.env, digest, "dark", "svg")
     if light.is_file() and dark.is_file():
         themed_svgs(self, node, "hb-diagram", alt, light, dark)
     else:

@@ -123,6 +123,24 @@ def test_troop_chart_and_its_sources_table(html) -> None:
     page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
     assert 'class="hb-diagram hb-chart" role="img"' in page
     assert "Every point of the chart, with its source" in page
+    # no US combat force in Iraq, December 2011 to June 2014: the line breaks there, in two
+    # runs (of the light and of the dark chart) joined by nothing across the gap
+    alt, svg = picture(page, "hb-diagram hb-chart")
+    assert "The line breaks for December 2011 \u2013 June 2014: no US combat force in Iraq." \
+        in alt
+    light = svg.split('<div class="only-dark">')[0]
+    runs = re.findall(r'<path d="([^"]*)"[^>]*style="fill: none; stroke: #1f5fa8; '
+                      r'stroke-width: 1.8', light)
+    assert len(runs) == 2, runs
+    last_before = float(re.findall(r"([\d.]+) [\d.]+\s*$", runs[0])[0])
+    first_after = float(re.match(r"M ([\d.]+)", runs[1]).group(1))
+    assert first_after - last_before > 40  # 2011-12 to 2014-10, about 30 px a year
+    assert "No US combat force in Iraq" in light and "December 2011 \u2013 June 2014" in light
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)]
+    gap_rows = [r for r in rows if "not charted" in r]
+    assert gap_rows and gap_rows[0].startswith(
+        "18 December 2011 \u2013 19 June 2014 not charted: no US combat force in Iraq")
 
 
 def test_glossary_and_fact_links_resolve(html) -> None:

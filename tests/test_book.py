@@ -29,11 +29,12 @@ def _env() -> dict[str, str]:
     return dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
 
 
-def _sphinx(builder: str, out: Path) -> subprocess.CompletedProcess:
+def _sphinx(builder: str, out: Path, **env: str) -> subprocess.CompletedProcess:
     """The strict build of the Makefile, into ``out`` with its own doctrees."""
     return subprocess.run([*SPHINX, "-b", builder, "-n", "-W", "--keep-going", "-q",
                            "-d", str(out.parent / "doctrees"), "docs", str(out)],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+                          cwd=REPO, env={**_env(), **env}, capture_output=True, text=True,
+                          check=False)
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,65 @@ def test_troop_chart_and_its_sources_table(html) -> None:
     gap_rows = [r for r in rows if "not charted" in r]
     assert gap_rows and gap_rows[0].startswith(
         "18 December 2011 \u2013 19 June 2014 not charted: no US combat force in Iraq")
+
+
+# ---------------------------------------------------------------------------- a shared link
+
+BASE_URL = "https://handbook.example/iraq"  # never requested: only written into the pages
+
+
+def _meta(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)"', page))
+
+
+def test_pages_have_favicon_and_description_but_no_sitemap_without_base_url(html) -> None:
+    out, _ = html
+    page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
+    assert '<link rel="icon" href="../_static/favicon.svg"/>' in page
+    assert (out / "_static" / "favicon.svg").is_file()
+    meta = _meta(page)
+    # the page's first paragraph, not the freshness line above it
+    assert meta["description"].startswith("In brief. From 2021 to 2024 the United States")
+    assert meta["og:description"] == meta["description"]
+    assert meta["og:title"].endswith("US troop levels in Iraq")
+    assert "og:image" not in meta  # an image needs an absolute address: HANDBOOK_BASE_URL
+    assert not (out / "sitemap.xml").exists()
+    assert 'rel="canonical"' not in page
+    assert not (out / "_images" / "social_previews").exists()  # no per-page cards drawn
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[Path, subprocess.CompletedProcess]:
+    """The HTML site built for its address: HANDBOOK_BASE_URL set (no slash at the end)."""
+    out = tmp_path_factory.mktemp("published") / "html"
+    return out, _sphinx("html", out, HANDBOOK_BASE_URL=BASE_URL)
+
+
+def test_with_base_url_social_cards_canonical_links_and_sitemap(published) -> None:
+    out, proc = published
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+    page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
+    meta = _meta(page)
+    assert meta["og:url"] == f"{BASE_URL}/posture/troops.html"
+    assert meta["og:image"] == f"{BASE_URL}/_static/social-card.png"
+    assert (out / "_static" / "social-card.png").is_file()
+    assert meta["description"].startswith("In brief.")
+    assert f'<link rel="canonical" href="{BASE_URL}/posture/troops.html" />' in page
+    sitemap = ElementTree.parse(out / "sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert f"{BASE_URL}/index.html" in locs and f"{BASE_URL}/posture/troops.html" in locs
+    pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
+             if not p.relative_to(out).as_posix().startswith("_static/")}
+    assert {loc.removeprefix(BASE_URL + "/") for loc in locs} <= pages
+    assert len(locs) == len(set(locs)) > 30
+    # an address written into a page is not a load: still nothing fetched from elsewhere
+    tag = re.compile(r"<(script|link|img|iframe|source)\b[^>]*?\b(src|href)=\"([^\"]+)\"")
+    loads = [m.group(0) for p in out.rglob("*.html")
+             for m in tag.finditer(p.read_text(encoding="utf-8"))
+             if re.match(r"(https?:)?//", m.group(3)) and 'rel="canonical"' not in m.group(0)]
+    assert loads == []
 
 
 def test_glossary_and_fact_links_resolve(html) -> None:

@@ -28,6 +28,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
     from .scenarios import setup_scenarios
+    from .share import setup_share
     from .sources import setup_sources
 
     app.setup_extension("sphinxcontrib.bibtex")
@@ -60,6 +61,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_icons(app)
     setup_latex(app)
     setup_epub(app)
+    setup_share(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

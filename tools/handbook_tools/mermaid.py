@@ -103,7 +103,7 @@ class Diagram:
 
 
 def diagram_hash(code: str) -> str:
-    config = json.dumps(VARIANT_CONFIG, sort_keys=True)
+    config = json.dumps([VARIANT_CONFIG, PDF_VIEWPORT], sort_keys=True)
     return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
 
 

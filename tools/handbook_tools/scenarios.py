@@ -230,6 +230,10 @@ def scenario_print_code(data: Scenarios) -> str:
                 item += f"<br/><i>{mermaid_label(reading)}</i>"
             items.append(item)
         lines.append(f'    {node} --> {node}_signposts["{"<br/>".join(items)}"]')
+    # a list reads from its left edge
+    lines.append("    classDef signposts text-align:left")
+    lines.append("    class " + ",".join(f"s{i}_signposts" for i in range(1, len(data.items) + 1))
+                 + " signposts")
     return "\n".join(lines)
 
 

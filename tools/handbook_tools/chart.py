@@ -105,10 +105,11 @@ def _draw(points: list[Fact], variant: str, out: Path, title: str,
             start, end = gap.start.as_of.first_day, gap.end.as_of.first_day
             ax.axvspan(start, end, color=colours["grid"], alpha=0.35,  # type: ignore[arg-type]
                        linewidth=0)
-            ax.text(start + (end - start) / 2, 0.5,  # type: ignore[arg-type]
-                    f"{gap.label}\n{gap.span()}",
-                    transform=ax.get_xaxis_transform(), rotation=90, ha="center",
-                    va="center", fontsize=10, linespacing=1.3)
+            # level text (rotated words would print and measure badly), from inside the
+            # band into the empty space above the points that follow the gap
+            ax.text(start + (end - start) / 12, 0.82,  # type: ignore[arg-type]
+                    f"{gap.label},\n{gap.span()}", transform=ax.get_xaxis_transform(),
+                    ha="left", va="top", fontsize=10, linespacing=1.3)
         ax.set_yscale("symlog", linthresh=1000)
         ax.set_ylabel("US troops in Iraq (log scale)")
         ax.grid(True, color=colours["grid"], linewidth=0.5)

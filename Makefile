@@ -17,7 +17,7 @@ export PUPPETEER_SKIP_DOWNLOAD := 1
 DEB_BROWSER := chromium fonts-noto-core
 DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                tex-gyre texlive-xetex fonts-freefont-otf
-DEB_TEST    := poppler-utils default-jre-headless
+DEB_TEST    := poppler-utils default-jre-headless epubcheck
 
 .DEFAULT_GOAL := all
 .PHONY: help all setup html pdf epub serve screenshots check linkcheck bench test test-fast lint clean

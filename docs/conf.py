@@ -19,8 +19,15 @@ language = "en"
 extensions = [
     "myst_parser",
     "sphinxcontrib.bibtex",
+    "sphinxext.opengraph",
     "handbook_tools",
 ]
+# Where the site is published, e.g. https://example.org/handbook/ (README: "Settings").
+# Empty: no sitemap, no canonical links, and social-card tags carry relative addresses.
+_base_url = os.environ.get("HANDBOOK_BASE_URL", "").strip()
+if _base_url:
+    _base_url = _base_url.rstrip("/") + "/"
+    extensions.append("sphinx_sitemap")
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_data/**"]
 templates_path = ["_templates"]
 nitpicky = True
@@ -61,6 +68,8 @@ html_theme = "sphinx_book_theme"
 html_title = "US Forces in Iraq"
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
+html_favicon = "_static/favicon.svg"
+html_baseurl = _base_url  # canonical links; the sitemap's addresses
 html_last_updated_fmt = "%d %B %Y"
 html_copy_source = True
 html_show_sourcelink = True
@@ -90,6 +99,19 @@ html_sidebars = {
 # auto." on every first page; "auto" follows the system's light/dark preference.
 html_context = {"pdf_name": "handbook.pdf", "default_mode": "auto"}
 
+# --- What a shared link shows (sphinxext-opengraph, sphinx-sitemap) -------------------
+# Each page's meta description and og:description: its first paragraph, cut at 200 chars.
+ogp_enable_meta_description = True
+ogp_site_url = _base_url
+ogp_site_name = project
+# One static card image for every page: no per-page cards drawn at build time (they cost
+# a matplotlib figure a page and name Sphinx in a corner), and nothing fetched from anywhere.
+ogp_social_cards = {"enable": False}
+ogp_image = "_static/social-card.png" if _base_url else None
+ogp_image_alt = project
+sitemap_url_scheme = "{link}"  # not the default "{lang}{version}{link}": one edition
+sitemap_locales = [None]  # no alternate-language links
+
 # --- LaTeX / PDF --------------------------------------------------------------------
 latex_engine = "xelatex"
 latex_use_xindy = False
@@ -116,6 +138,10 @@ latex_domain_indices = False
 
 # --- EPUB ---------------------------------------------------------------------------
 epub_show_urls = "no"
+epub_exclude_files = [
+    ".buildinfo.bak",  # Sphinx's copy of the last build's settings, after they changed
+    "_static/favicon.svg", "_static/social-card.png",  # for browsers and shared links only
+]
 
 # --- Link check (make linkcheck) ----------------------------------------------------
 # `make linkcheck` (python -m handbook_tools linkcheck) takes its timeout, retries, workers

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from html import unescape as html_unescape
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -25,14 +26,17 @@ PARTS = ["Key takeaways", "History, 2003–2021", "Force posture and mission tod
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
+    env = dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
+    env.pop("HANDBOOK_BASE_URL", None)  # the published build is its own test
+    return env
 
 
-def _sphinx(builder: str, out: Path) -> subprocess.CompletedProcess:
+def _sphinx(builder: str, out: Path, **env: str) -> subprocess.CompletedProcess:
     """The strict build of the Makefile, into ``out`` with its own doctrees."""
     return subprocess.run([*SPHINX, "-b", builder, "-n", "-W", "--keep-going", "-q",
                            "-d", str(out.parent / "doctrees"), "docs", str(out)],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+                          cwd=REPO, env={**_env(), **env}, capture_output=True, text=True,
+                          check=False)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +126,83 @@ def test_troop_chart_and_its_sources_table(html) -> None:
     page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
     assert 'class="hb-diagram hb-chart" role="img"' in page
     assert "Every point of the chart, with its source" in page
+    # no US combat force in Iraq, December 2011 to June 2014: the line breaks there, in two
+    # runs (of the light and of the dark chart) joined by nothing across the gap
+    alt, svg = picture(page, "hb-diagram hb-chart")
+    assert "The line breaks for December 2011 \u2013 June 2014: no US combat force in Iraq." \
+        in alt
+    light = svg.split('<div class="only-dark">')[0]
+    runs = re.findall(r'<path d="([^"]*)"[^>]*style="fill: none; stroke: #1f5fa8; '
+                      r'stroke-width: 1.8', light)
+    assert len(runs) == 2, runs
+    last_before = float(re.findall(r"([\d.]+) [\d.]+\s*$", runs[0])[0])
+    first_after = float(re.match(r"M ([\d.]+)", runs[1]).group(1))
+    assert first_after - last_before > 40  # 2011-12 to 2014-10, about 30 px a year
+    assert "No US combat force in Iraq" in light and "December 2011 \u2013 June 2014" in light
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)]
+    gap_rows = [r for r in rows if "not charted" in r]
+    assert gap_rows and gap_rows[0].startswith(
+        "18 December 2011 \u2013 19 June 2014 not charted: no US combat force in Iraq")
+
+
+# ---------------------------------------------------------------------------- a shared link
+
+BASE_URL = "https://handbook.example/iraq"  # never requested: only written into the pages
+
+
+def _meta(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)"', page))
+
+
+def test_pages_have_favicon_and_description_but_no_sitemap_without_base_url(html) -> None:
+    out, _ = html
+    page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
+    assert '<link rel="icon" href="../_static/favicon.svg"/>' in page
+    assert (out / "_static" / "favicon.svg").is_file()
+    meta = _meta(page)
+    # the page's first paragraph, not the freshness line above it
+    assert meta["description"].startswith("In brief. From 2021 to 2024 the United States")
+    assert meta["og:description"] == meta["description"]
+    assert meta["og:title"].endswith("US troop levels in Iraq")
+    assert "og:image" not in meta  # an image needs an absolute address: HANDBOOK_BASE_URL
+    assert not (out / "sitemap.xml").exists()
+    assert 'rel="canonical"' not in page
+    assert not (out / "_images" / "social_previews").exists()  # no per-page cards drawn
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[Path, subprocess.CompletedProcess]:
+    """The HTML site built for its address: HANDBOOK_BASE_URL set (no slash at the end)."""
+    out = tmp_path_factory.mktemp("published") / "html"
+    return out, _sphinx("html", out, HANDBOOK_BASE_URL=BASE_URL)
+
+
+def test_with_base_url_social_cards_canonical_links_and_sitemap(published) -> None:
+    out, proc = published
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ""
+    page = (out / "posture" / "troops.html").read_text(encoding="utf-8")
+    meta = _meta(page)
+    assert meta["og:url"] == f"{BASE_URL}/posture/troops.html"
+    assert meta["og:image"] == f"{BASE_URL}/_static/social-card.png"
+    assert (out / "_static" / "social-card.png").is_file()
+    assert meta["description"].startswith("In brief.")
+    assert f'<link rel="canonical" href="{BASE_URL}/posture/troops.html" />' in page
+    sitemap = ElementTree.parse(out / "sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert f"{BASE_URL}/index.html" in locs and f"{BASE_URL}/posture/troops.html" in locs
+    pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
+             if not p.relative_to(out).as_posix().startswith("_static/")}
+    assert {loc.removeprefix(BASE_URL + "/") for loc in locs} <= pages
+    assert len(locs) == len(set(locs)) > 30
+    # an address written into a page is not a load: still nothing fetched from elsewhere
+    tag = re.compile(r"<(script|link|img|iframe|source)\b[^>]*?\b(src|href)=\"([^\"]+)\"")
+    loads = [m.group(0) for p in out.rglob("*.html")
+             for m in tag.finditer(p.read_text(encoding="utf-8"))
+             if re.match(r"(https?:)?//", m.group(3)) and 'rel="canonical"' not in m.group(0)]
+    assert loads == []
 
 
 def test_glossary_and_fact_links_resolve(html) -> None:
@@ -305,6 +386,52 @@ def test_pdf_internal_links_land_inside_the_book(book) -> None:
     assert glossary_links >= 3, "the key takeaways link their terms to the glossary"
 
 
+# ---------------------------------------------------------------------------- pictures in print
+
+#: the smallest text a diagram or the chart may print at: body text is 11 pt
+MIN_PICTURE_TEXT_PT = 7.0
+
+
+def _picture_pages(reader) -> list[int]:
+    """1-based numbers of the pages that hold an included vector picture (a Form XObject:
+    graphicx includes every diagram and chart PDF as one)."""
+    found = []
+    for number, page in enumerate(reader.pages, start=1):
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        if xobjects and any(x.get_object().get("/Subtype") == "/Form"
+                            for x in xobjects.get_object().values()):
+            found.append(number)
+    return found
+
+
+def _word_heights(pdf: Path, page: int) -> list[tuple[float, str]]:
+    """(height in pt, word) of every word on a page, from ``pdftotext -bbox``."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    return sorted((float(m.group(2)) - float(m.group(1)), html_unescape(m.group(3))) for m in
+                  re.finditer(r'<word [^>]*yMin="([\d.]+)" [^>]*yMax="([\d.]+)">([^<]*)</word>',
+                              out))
+
+
+def test_pdf_diagrams_print_legibly_as_vectors(book, pdf) -> None:
+    """Every diagram and the chart: text of 7 pt or more on the A4 page, kept as text (the
+    words are found by pdftotext), and no raster image anywhere in the book."""
+    pages = _picture_pages(book)
+    assert len(pages) >= 3, pages  # mission diagram, troop chart, scenario diagram
+    text = {p: " ".join(subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf[0]),
+                                        "-"], capture_output=True, text=True,
+                                       check=True).stdout.split()) for p in pages}
+    for label in ("Operation New Dawn", "Advisory partnership", "US troops in Iraq"):
+        assert any(label in t for t in text.values()), f"{label!r} is not text on {pages}"
+    for page in pages:
+        smallest = _word_heights(pdf[0], page)[:3]
+        assert smallest[0][0] >= MIN_PICTURE_TEXT_PT, (page, smallest)
+    images = subprocess.run(["pdfimages", "-list", str(pdf[0])], capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    assert images[2:] == [], images[:6]  # two header lines, then one line an image
+
+
 # ---------------------------------------------------------------------------- the EPUB
 
 
@@ -342,10 +469,33 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
         nav = z.read("nav.xhtml").decode("utf-8")
         for part in PARTS:
             assert part in nav, part
-        # one diagram per diagram: the light SVG only (no theme switch in e-readers)
+        # one diagram per diagram: the light SVG only (no theme switch in e-readers), of the
+        # layout drawn for a small page
         history = z.read("history/index.xhtml").decode("utf-8")
-        assert history.count("<svg ") == 1 and "-light" in history
+        assert history.count("<svg ") == 1 and "-ereader" in history
         assert "Operation New Dawn" in history
+        # a page with inline SVG says so in the manifest, a page without does not
+        svg_items = set(re.findall(r'<item id="[^"]+" href="([^"]+)" '
+                                   r'media-type="application/xhtml\+xml" properties="svg" />',
+                                   opf))
+        assert {"history/index.xhtml", "posture/troops.xhtml",
+                "future/scenarios.xhtml"} <= svg_items
+        assert "takeaways.xhtml" not in svg_items
+
+
+def test_epub_passes_epubcheck(epub) -> None:
+    """epubcheck, the reference validator (Debian's package): no error, no warning."""
+    out, proc = epub
+    assert proc.returncode == 0, proc.stderr
+    jar = shutil.which("epubcheck")
+    if jar is None or shutil.which("java") is None:
+        pytest.skip("epubcheck or java missing: make setup installs them")
+    [book] = out.glob("*.epub")
+    check = subprocess.run(["java", "-jar", jar, str(book)], capture_output=True, text=True,
+                           timeout=300, check=False)
+    report = check.stdout + check.stderr
+    assert check.returncode == 0, report[-3000:]
+    assert "Messages: 0 fatals / 0 errors / 0 warnings" in report, report[-3000:]
 
 
 def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -116,9 +117,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         seen["browser"].append([job["format"] for job in jobs])
         return real_batch(app, jobs)
 
-    def draw(points: Any, variant: str, out: Path, title: str) -> None:
+    def draw(points: Any, variant: str, out: Path, title: str, *args: Any) -> None:
         seen["chart"].append(variant)
-        real_draw(points, variant, out, title)
+        real_draw(points, variant, out, title, *args)
 
     monkeypatch.setattr(mermaid, "run_batch", batch)
     monkeypatch.setattr(chart, "_draw", draw)
@@ -210,3 +211,56 @@ def test_rebuild_without_change_launches_no_browser(
     assert renders == {"browser": [], "chart": []}
     assert "browser session" not in touched.status
     assert picture(read(touched.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
+
+
+LINE = "fill: none; stroke: #1f5fa8; stroke-width: 1.8"  # the chart's line (light), not its dots
+
+
+def test_troop_chart_breaks_its_line_across_a_gap(project: Path) -> None:
+    """A ``:gap:`` of two facts: no line across it, the gap shaded and labelled with the
+    facts' dates, a row in the table and a sentence in the text alternative."""
+    (project / "troops.md").write_text(
+        "# Troops\n\n```{troop-chart}\n:gap: troops.combat-end troops.2024 No troops in the "
+        "country\n```\n", encoding="utf-8")
+    built = build_project(project, "html")
+    assert built.warnings == ""
+    page = read(built.outdir, "troops.html")
+    alt, svg = picture(page, "hb-diagram hb-chart")
+    assert alt.endswith("The line breaks for May 2003 \u2013 September 2024: no troops in the "
+                        "country.")
+    light = svg.split('<div class="only-dark">')[0]
+    # two points, one on each side of the gap: two runs of one point, no line between them
+    runs = re.findall(rf'<path d="([^"]*)"[^>]*style="{LINE}', light)
+    assert len(runs) == 2 and not any("L" in d for d in runs), runs
+    assert "No troops in the country" in light and "May 2003 \u2013 September 2024" in light
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)]
+    assert [r.split(" ")[0:3] for r in rows[1:]] == [["1", "May", "2003"], ["1", "May", "2003"],
+                                                    ["27", "September", "2024"]]
+    assert rows[2].startswith("1 May 2003 \u2013 27 September 2024 not charted: no troops in "
+                              "the country (the line breaks)")
+
+
+def test_troop_chart_reports_a_point_inside_a_gap_and_unknown_gap_facts(project: Path) -> None:
+    (project / "troops.md").write_text(
+        "# Troops\n\n```{troop-chart}\n:gap: invasion.start troops.2024 No troops\n"
+        "```\n\n```{troop-chart}\n:gap: invasion.start troops.2042 No troops\n```\n",
+        encoding="utf-8")
+    built = build_project(project, "html")
+    assert "point 'troops.combat-end' (2003-05-01) lies inside the gap" in built.warnings
+    assert "gap: 'troops.2042' is not a fact id of the registry" in built.warnings
+
+
+def test_chart_segments_split_only_at_gaps() -> None:
+    from handbook_tools.chart import Gap, segments
+    from handbook_tools.registry import AsOf, Fact
+
+    def fact(fid: str, iso: str) -> Fact:
+        y, m = (int(v) for v in iso.split("-"))
+        return Fact(fid, fid, AsOf(y, m), None, [], "", "x.yaml", 1)
+
+    points = [fact("a", "2010-01"), fact("b", "2011-06"), fact("c", "2014-10"),
+              fact("d", "2015-01")]
+    gap = Gap(fact("end", "2011-12"), fact("back", "2014-06"), "No force")
+    assert [[p.id for p in run] for run in segments(points, [gap])] == [["a", "b"], ["c", "d"]]
+    assert [[p.id for p in run] for run in segments(points, [])] == [["a", "b", "c", "d"]]

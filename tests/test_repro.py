@@ -34,6 +34,7 @@ def _env(cache: Path) -> dict[str, str]:
     env = dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH=EPOCH,
                HANDBOOK_CACHE_DIR=str(cache))
     env.pop("HANDBOOK_REPOSITORY_URL", None)
+    env.pop("HANDBOOK_BASE_URL", None)
     return env
 
 

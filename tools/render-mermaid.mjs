@@ -1,7 +1,8 @@
 // Render many Mermaid diagrams in ONE browser session.
 //
-// stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, config, svgId, out}
-//         (config: extra Mermaid configuration, e.g. themeVariables, merged over theme)
+// stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, config, viewport, svgId, out}
+//         (config: extra Mermaid configuration, e.g. themeVariables, merged over theme;
+//         viewport: the browser window, {width, height} in px, or null for the default)
 // stdout: JSON list of results {out, ok, error}, one per job, in order.
 // Exit 0 when every job was tried (failures are reported per job), 2 on bad input or
 // when the browser cannot start.
@@ -52,6 +53,7 @@ try {
         backgroundColor: "transparent",
         mermaidConfig: { theme: job.theme || "default", ...(job.config || {}) },
         pdfFit: job.format === "pdf",
+        ...(job.viewport ? { viewport: job.viewport } : {}),
         svgId: job.svgId,
       });
       fs.mkdirSync(path.dirname(job.out), { recursive: true });

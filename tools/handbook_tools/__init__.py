@@ -18,6 +18,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .bibstyle import setup_bibstyle
     from .chart import setup_chart
     from .chronology import setup_chronology
+    from .epub import setup_epub
     from .facts import setup_facts
     from .freshness import setup_freshness
     from .glossary import setup_glossary
@@ -27,6 +28,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
     from .scenarios import setup_scenarios
+    from .share import setup_share
     from .sources import setup_sources
     from .standing import setup_standing
 
@@ -63,6 +65,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_standing(app)
     setup_icons(app)
     setup_latex(app)
+    setup_epub(app)
+    setup_share(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

@@ -7,7 +7,9 @@ sphinxcontrib-mermaid keeps its directive (and MyST ```` ```mermaid ```` fences 
   needs (light and dark SVG for HTML, PDF for LaTeX) that are not in the cache are
   rendered by ``tools/render-mermaid.mjs`` in ONE Chromium session;
 - HTML gets the SVGs inline (light and dark, switched by the theme's mode) inside an
-  element with ``role="img"`` and the diagram's ``:alt:`` text; LaTeX gets vector PDF;
+  element with ``role="img"`` and the diagram's ``:alt:`` text; LaTeX gets vector PDF,
+  laid out for the A4 page (:data:`VARIANT_CONFIG`, a generated diagram's own print
+  layout, :data:`PRINT_SCALE`), so its smallest text prints at 7 pt or more;
 - a diagram mermaid cannot parse is reported at its page's ``file:line`` with mermaid's
   own message, and its source is shown in place of the picture (never dropped silently).
 """
@@ -47,9 +49,11 @@ logger = logging.getLogger(__name__)
 
 TOOLS_DIR = Path(__file__).resolve().parent.parent
 #: bump to re-render every cached diagram after a change of how they are drawn
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
             "latex": (("print", "pdf", "neutral"),),
+            # an e-reader's page is small like paper: the light SVG of the print layout
+            "epub": (("ereader", "svg", "default"),),
             # `make check` (the dummy builder) renders the light variant to validate diagrams
             "dummy": (("light", "svg", "default"),)}
 #: Mermaid configuration per variant, on top of its theme. Part of every diagram's cache key,
@@ -58,7 +62,20 @@ VARIANT_CONFIG: dict[str, dict[str, Any]] = {
     # Mermaid's dark theme puts edge labels (#ccc text) on hsl(0,0%,34%): 4.4:1, under the
     # 4.5:1 of WCAG AA. A darker label background gives #ccc about 7.6:1.
     "dark": {"themeVariables": {"edgeLabelBackground": "#333333"}},
+    # The page is narrower than a screen: labels wrap at 250 px (not 200) and boxes sit
+    # closer, so a diagram's text stays large when it is scaled to the text width.
+    "print": {"flowchart": {"wrappingWidth": 250, "nodeSpacing": 20, "rankSpacing": 30}},
 }
+VARIANT_CONFIG["ereader"] = VARIANT_CONFIG["print"]
+#: the variants drawn from a generated diagram's print layout (its ``print_code``)
+PAGE_VARIANTS = ("print", "ereader")
+#: the browser's window when a PDF variant is drawn: wide enough that Chromium never
+#: shrinks a wide diagram to fit (at its default 800 px it does, and its text with it)
+PDF_VIEWPORT = {"width": 2400, "height": 1600}
+#: the size of a diagram on the page, against its size as drawn: Mermaid's 16 px labels
+#: print at about 10 pt; LaTeX scales a diagram down further only to fit the text width
+#: or height (tests/test_book.py checks that no word prints under 7 pt)
+PRINT_SCALE = 0.6
 
 
 class HandbookMermaid(Mermaid):
@@ -78,10 +95,15 @@ class Diagram:
     line: int
     code: str
     alt: str | None
+    #: the layout for the page, when it differs from the screen's (generated diagrams)
+    print_code: str | None = None
+
+    def code_for(self, variant: str) -> str:
+        return self.print_code if variant in PAGE_VARIANTS and self.print_code else self.code
 
 
 def diagram_hash(code: str) -> str:
-    config = json.dumps(VARIANT_CONFIG, sort_keys=True)
+    config = json.dumps([VARIANT_CONFIG, PDF_VIEWPORT], sort_keys=True)
     return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
 
 
@@ -102,7 +124,8 @@ def collect(env: BuildEnvironment) -> list[Diagram]:
     for docname in sorted(env.all_docs):
         tree = env.get_doctree(docname)
         for node in tree.findall(mermaid):
-            found.append(Diagram(docname, node.line or 0, node["code"], node.get("alt")))
+            found.append(Diagram(docname, node.line or 0, node["code"], node.get("alt"),
+                                 node.get("print_code")))
     return found
 
 
@@ -142,7 +165,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     state.mermaid_errors, state.mermaid_rendered = {}, 0
     if not app.config.handbook_render_diagrams:
         return
-    variants = VARIANTS.get(app.builder.format) or VARIANTS.get(app.builder.name)
+    variants = VARIANTS.get(app.builder.name) or VARIANTS.get(app.builder.format)
     if not variants:
         return
     diagrams = collect(env)
@@ -155,14 +178,17 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
                            "says in words what it shows", location=(diagram.docname,
                                                                     diagram.line),
                            type="handbook", subtype=Check.MERMAID.value)
-        digest = diagram_hash(diagram.code)
-        by_digest.setdefault(digest, []).append(diagram)
         for name, ext, theme in variants:
+            code = diagram.code_for(name)
+            digest = diagram_hash(code)
+            if diagram not in by_digest.setdefault(digest, []):
+                by_digest[digest].append(diagram)
             out = variant_path(env, digest, name, ext)
             if out.is_file() or any(j["out"] == str(out) for j in jobs):
                 continue
-            jobs.append({"code": diagram.code, "format": ext, "theme": theme,
+            jobs.append({"code": code, "format": ext, "theme": theme,
                          "config": VARIANT_CONFIG.get(name, {}),
+                         "viewport": PDF_VIEWPORT if ext == "pdf" else None,
                          "svgId": f"hb-{digest}-{name}", "out": str(out), "digest": digest})
     if not jobs:
         return
@@ -252,9 +278,25 @@ def without_dates(pdf: bytes) -> bytes:
     return PDF_DATES.sub(lambda m: b" " * len(m.group(0)), pdf)
 
 
+_MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
+
+
+def print_size(pdf: Path, scale: float = PRINT_SCALE) -> str:
+    """``width=..,height=..`` of the PDF's first page times ``scale``, for
+    ``\\sphinxincludegraphics`` (which scales it down further only to fit the text area)."""
+    m = _MEDIABOX.search(pdf.read_bytes())
+    if m is None:
+        return "width=\\linewidth"
+    x0, y0, x1, y1 = (float(v) for v in m.groups())
+    return f"width={(x1 - x0) * scale:.1f}pt,height={(y1 - y0) * scale:.1f}pt"
+
+
 def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
-                size: str) -> None:
-    """Copy a vector PDF into the LaTeX output and include it, centred, as the node."""
+                size: str, floating: bool = False) -> None:
+    """Copy a vector PDF into the LaTeX output and include it, centred, as the node.
+
+    ``floating``: in a float without caption, which LaTeX may move to the next page when the
+    picture does not fit under the text before it (no half-empty page before a tall one)."""
     # a MyST label just before the picture, ``(name)=``, is labelled by Sphinx's own
     # visit_target; labelling its id again would make LaTeX warn "multiply defined"
     done: set[str] = set()
@@ -266,8 +308,9 @@ def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: 
     self.body.append("".join(self.hypertarget(i, anchor=False) for i in node["ids"]
                              if i not in done))
     Path(self.builder.outdir, name).write_bytes(without_dates(source.read_bytes()))
-    self.body.append(f"\n\\begin{{center}}\\sphinxincludegraphics[{size}]{{{name}}}"
-                     "\\end{center}\n")
+    env = ("figure}[htbp]\\centering", "figure}") if floating else ("center}", "center}")
+    self.body.append(f"\n\\begin{{{env[0]}\\sphinxincludegraphics[{size}]{{{name}}}"
+                     f"\\end{{{env[1]}\n")
 
 
 def mermaid_label(text: str) -> str:
@@ -276,11 +319,15 @@ def mermaid_label(text: str) -> str:
     return " ".join(text.replace('"', "'").replace("#", "#35;").split())
 
 
-def generated_diagram(directive: SphinxDirective, code: str, alt: str) -> list[nodes.Node]:
+def generated_diagram(directive: SphinxDirective, code: str, alt: str,
+                      print_code: str | None = None) -> list[nodes.Node]:
     """A diagram drawn from data, as a Mermaid node (rendered like any other), placed in a
-    figure when the directive has a ``:caption:``."""
+    figure when the directive has a ``:caption:``. ``print_code``: its layout for the PDF
+    page, when that differs from the screen's."""
     node = mermaid()
     node["code"], node["options"], node["alt"] = code, {}, alt
+    if print_code and print_code != code:
+        node["print_code"] = print_code
     node.source, node.line = directive.get_source_info()
     if "caption" not in directive.options:
         return [node]
@@ -293,10 +340,14 @@ def html_visit(self: HTML5Translator, node: mermaid) -> None:
     if not self.config.handbook_render_diagrams:
         html_visit_mermaid(self, node)  # stock: client-side mermaid
         return
-    digest = diagram_hash(node["code"])
     alt = node.get("alt") or "Diagram"
-    light = variant_path(self.builder.env, digest, "light", "svg")
-    dark = variant_path(self.builder.env, digest, "dark", "svg")
+    if self.builder.name == "epub":  # light only, laid out for a small page like print
+        digest = diagram_hash(node.get("print_code") or node["code"])
+        light = dark = variant_path(self.builder.env, digest, "ereader", "svg")
+    else:
+        digest = diagram_hash(node["code"])
+        light = variant_path(self.builder.env, digest, "light", "svg")
+        dark = variant_path(self.builder.env, digest, "dark", "svg")
     if light.is_file() and dark.is_file():
         themed_svgs(self, node, "hb-diagram", alt, light, dark)
     else:
@@ -308,11 +359,11 @@ def latex_visit(self: LaTeXTranslator, node: mermaid) -> None:
     if not self.config.handbook_render_diagrams:
         latex_visit_mermaid(self, node)  # stock: one mermaid-cli process per diagram
         return
-    digest = diagram_hash(node["code"])
+    digest = diagram_hash(node.get("print_code") or node["code"])
     pdf = variant_path(self.builder.env, digest, "print", "pdf")
     if pdf.is_file():
-        include_pdf(self, node, pdf, f"mermaid-{digest}.pdf",
-                    "width=\\linewidth,height=0.45\\textheight,keepaspectratio")
+        include_pdf(self, node, pdf, f"mermaid-{digest}.pdf", print_size(pdf),
+                    floating=not isinstance(node.parent, nodes.figure))
     else:
         self.body.append(self.hypertarget_to(node))
         self.body.append("\n\\begin{sphinxVerbatim}\n" + node["code"] + "\n\\end{sphinxVerbatim}\n")

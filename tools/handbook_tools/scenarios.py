@@ -210,6 +210,33 @@ def scenario_code(data: Scenarios) -> tuple[str, str]:
     return "\n".join(lines), " ".join(alt)
 
 
+def scenario_print_code(data: Scenarios) -> str:
+    """The diagram laid out for the A4 page: each scenario's signposts in one box, a list,
+    so the four scenarios stack as four rows (the screen's layout, one box a signpost, is
+    fourteen boxes tall and prints its text at 3 pt)."""
+    assert data.start is not None
+    lines = ["flowchart LR",
+             f'    start["<b>{mermaid_label(data.start_title)}</b><br/>'
+             f'{mermaid_label(data.start.value)}"]']
+    for i, sc in enumerate(data.items, 1):
+        node = f"s{i}"
+        summary = f"<br/>{mermaid_label(sc.summary)}" if sc.summary else ""
+        lines.append(f'    start --> {node}["<b>{mermaid_label(sc.title)}</b>{summary}"]')
+        items = []
+        for post in sc.signposts:
+            item = "\u2022 " + mermaid_label(post.text)
+            reading = post.reading()
+            if reading:
+                item += f"<br/><i>{mermaid_label(reading)}</i>"
+            items.append(item)
+        lines.append(f'    {node} --> {node}_signposts["{"<br/>".join(items)}"]')
+    # a list reads from its left edge
+    lines.append("    classDef signposts text-align:left")
+    lines.append("    class " + ",".join(f"s{i}_signposts" for i in range(1, len(data.items) + 1))
+                 + " signposts")
+    return "\n".join(lines)
+
+
 class ScenarioDiagramDirective(SphinxDirective):
     has_content = False
     option_spec = {"caption": directives.unchanged}
@@ -226,7 +253,8 @@ class ScenarioDiagramDirective(SphinxDirective):
                            "folder", location=self.get_location(), type="handbook",
                            subtype=Check.SCENARIO.value)
             return []
-        return generated_diagram(self, *scenario_code(data))
+        return generated_diagram(self, *scenario_code(data),
+                                 print_code=scenario_print_code(data))
 
 
 def report_scenarios(app: Sphinx) -> None:

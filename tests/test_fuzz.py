@@ -74,7 +74,9 @@ Q = r"""('.*'|".*")"""  # a repr'd name or value
 MEAN = rf"( \(did you mean {Q}\?\))?"  # a suggestion for a mistyped id
 MESSAGES: dict[Check, list[str]] = {
     Check.ENCODING: [r"not valid UTF-8 \(byte 0x[0-9a-f]{2}\): save the file as UTF-8"],
-    Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+"],
+    Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+",
+                 rf"explicit YAML tag {Q} is not allowed in data files: remove it and write "
+                 r"the plain value"],
     Check.SCHEMA: [
         r"expected a YAML list of records \(items starting with '- '\)",
         r"expected a mapping of fields \(key: value\)",
@@ -147,7 +149,9 @@ TRICKY = ["", "~", "null", "[]", "{}", "[a, [b]]", "{a: 1}", "2023-02-30", "2024
           "!!float abc", "!!python/object:os.system x", "!foo bar", "&a x", "*a", "*nope",
           "'", '"', "'unterminated", '"\\x"', "|", ">", "- x", "? x", "%YAML 1.1", "@x",
           "`x`", "\t", "a: b: c", "[" * 80 + "]" * 80, "x" * 5000, "é", "\u2028",
-          "\ufeff", "\x00", "troops.2024", "invasion.start", "agency2024troops"]
+          "\ufeff", "\x00", "!!set {a}", "!!omap [a: 1]", "!!pairs [a: 1]", "!!bool maybe",
+          "!!str x", "! x", "!<tag:yaml.org,2002:int> x", "<<: *a", "=", "0x_", "0b_",
+          "troops.2024", "invasion.start", "agency2024troops"]
 SPECIAL = list(":-[]{}#&*!|>'\"%@`,?\n\t ") + ["\n- ", "\n  ", ": ", "\r", "\x85"]
 
 insert_text = st.one_of(st.sampled_from(SPECIAL), st.sampled_from(TRICKY),
@@ -257,6 +261,9 @@ def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
 @example(facts=b"- id: troops.2024\n  value: \xe9\n")
 @example(facts=FACTS.replace("kind: date", "kind:").encode())
 @example(facts="- id: x\n  note: a\u2028b\x85c\u2029d\n  colour: red\n".encode())
+@example(facts=FACTS.replace("[agency2024troops]", "[!!int abcagency2024troops]").encode())
+@example(facts=FACTS.replace("[agency2024troops]", "!!timestamp 2024-99-99[").encode())
+@example(facts=FACTS.replace("[agency2024troops]", "[2023-02-30, 0x_, =]").encode())
 def test_facts_file_never_crashes(facts: bytes) -> None:
     _load(facts, BIB.encode())
 

@@ -12,7 +12,7 @@ class Check(StrEnum):
     ``suppress_warnings = ["handbook.stale"]`` silences one kind in a build.
     """
 
-    YAML = "yaml"  #: a data file is not valid YAML or not UTF-8
+    YAML = "yaml"  #: a data file is not valid YAML (or uses an explicit tag such as !!int)
     SCHEMA = "schema"  #: wrong type, unknown or missing field, bad date
     DUPLICATE = "duplicate"  #: an id (fact, source, mission, scenario) defined twice
     SOURCE = "source"  #: fact without a source, or citing an unknown source key

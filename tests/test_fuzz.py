@@ -77,6 +77,10 @@ MESSAGES: dict[Check, list[str]] = {
     Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+",
                  rf"explicit YAML tag {Q} is not allowed in data files: remove it and write "
                  r"the plain value"],
+    Check.INVISIBLE: [r"invisible control character U\+[0-9A-F]{4,6} \([A-Z0-9 -]+\): it "
+                      r"can make text read differently from what is stored; delete it"
+                      r"( \(it is kept only inside a word of a non-Latin script, such as "
+                      r"Persian\))?"],
     Check.SCHEMA: [
         r"expected a YAML list of records \(items starting with '- '\)",
         r"expected a mapping of fields \(key: value\)",
@@ -149,9 +153,10 @@ TRICKY = ["", "~", "null", "[]", "{}", "[a, [b]]", "{a: 1}", "2023-02-30", "2024
           "!!float abc", "!!python/object:os.system x", "!foo bar", "&a x", "*a", "*nope",
           "'", '"', "'unterminated", '"\\x"', "|", ">", "- x", "? x", "%YAML 1.1", "@x",
           "`x`", "\t", "a: b: c", "[" * 80 + "]" * 80, "x" * 5000, "é", "\u2028",
-          "\ufeff", "\x00", "!!set {a}", "!!omap [a: 1]", "!!pairs [a: 1]", "!!bool maybe",
-          "!!str x", "! x", "!<tag:yaml.org,2002:int> x", "<<: *a", "=", "0x_", "0b_",
-          "troops.2024", "invasion.start", "agency2024troops"]
+          "\ufeff", "\x00", "\u202e", "\u200b", "\u200d", "\u2066", "\U000e0041",
+          "!!set {a}", "!!omap [a: 1]", "!!pairs [a: 1]", "!!bool maybe", "!!str x", "! x",
+          "!<tag:yaml.org,2002:int> x", "<<: *a", "=", "0x_", "0b_", "troops.2024",
+          "invasion.start", "agency2024troops"]
 SPECIAL = list(":-[]{}#&*!|>'\"%@`,?\n\t ") + ["\n- ", "\n  ", ": ", "\r", "\x85"]
 
 insert_text = st.one_of(st.sampled_from(SPECIAL), st.sampled_from(TRICKY),

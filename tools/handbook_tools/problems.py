@@ -37,6 +37,7 @@ class Check(StrEnum):
     ENCODING = "encoding"  #: a page that is not UTF-8
     FENCE = "fence"  #: a code or directive fence opened and never closed
     LATEX = "latex"  #: markup that would break the PDF, or where LaTeX failed
+    INVISIBLE = "invisible"  #: an invisible or bidirectional control character in a file
 
 
 @dataclass(frozen=True, order=True)

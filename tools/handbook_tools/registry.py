@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .invisible import invisible_problems
 from .problems import Check, Problem
 from .yamlnodes import Record, fields_ok, load_records, read_text
 
@@ -332,6 +333,7 @@ def load_sources(path: Path, display: str, problems: list[Problem],
     text = read_text(path, display, problems)
     if text is None:
         return []
+    problems.extend(invisible_problems(text, display))
     import pybtex.errors
     from pybtex.database import parse_string
     from pybtex.scanner import PybtexError, PybtexSyntaxError

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .invisible import invisible_problems
 from .problems import Check, Problem
 
 
@@ -190,6 +191,7 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
     text = read_text(path, display, problems)
     if text is None:
         return []
+    problems.extend(invisible_problems(text, display))
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
     def line_of(mark: yaml.Mark) -> int:

@@ -33,6 +33,7 @@ from handbook_tools.cli import main
 from handbook_tools.missions import load_missions, mission_code
 from handbook_tools.problems import Check, Problem
 from handbook_tools.registry import load_registry, stale_problems
+from handbook_tools.scenarios import load_scenarios, scenario_code
 from handbook_tools.sources import unclosed_fences
 from handbook_tools.yamlnodes import read_text
 
@@ -89,6 +90,10 @@ MESSAGES: dict[Check, list[str]] = {
         rf"missing required field {Q}(: .+)?",
         rf"field {Q} has the wrong type \(\w+\): expected .+",
         rf"field {Q} must be text",
+        rf"field {Q} must be a list of records \(items starting with '- '\)",
+        rf"bad scenario id {Q}: lowercase letters, digits, '-' and '_'",
+        r"'fact' needs a 'label' beside it saying what the fact's value is",
+        r"'label' needs a 'fact' beside it",
         rf"bad fact id {Q}: use lowercase letters, digits, '\.', '_' and '-'",
         rf"bad mission id {Q}: lowercase letters, digits, '-' and '_'",
         rf"unknown kind {Q}: use one of figure, date, name",
@@ -101,6 +106,8 @@ MESSAGES: dict[Check, list[str]] = {
         rf"duplicate fact id {Q} \(first defined at .+:\d+\)",
         rf"duplicate source key {Q} \(first defined at (line \d+|.+:\d+)\)",
         rf"duplicate mission id {Q} \(first at .+:\d+\)",
+        rf"duplicate scenario id {Q} \(first at line \d+\)",
+        r"starting point given twice \(first at line \d+\)",
         rf"source {Q} has the same URL as {Q} \(.+:\d+\): cite {Q} and remove this entry",
     ],
     Check.SOURCE: [
@@ -117,6 +124,9 @@ MESSAGES: dict[Check, list[str]] = {
     Check.STALE: [rf"fact {Q} is past its review date \(\d{{4}}-\d\d-\d\d, today is "
                   r"\d{4}-\d\d-\d\d\): re-check the source, then update value, as_of and "
                   r"review_by"],
+    Check.UNKNOWN_FACT: [rf"(start|fact) {Q} is not a fact id of the registry{MEAN}: name "
+                         "an existing fact"],
+    Check.SCENARIO: [r"no starting point: add a record with 'start: <fact id>' and 'title'"],
     Check.MISSION: [
         rf"(start|end) {Q} is not a fact id of the registry{MEAN}: name the fact that dates it",
         rf"mission {Q} starts before {Q} that precedes it: keep missions in chronological "
@@ -229,7 +239,8 @@ file_bytes = st.one_of(data_text.map(lambda t: t.encode("utf-8", "surrogatepass"
 
 # ---------------------------------------------------------------------------- data files
 
-def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
+def _load(facts: bytes, bib: bytes, missions: bytes | None = None,
+          scenarios: bytes | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "facts").mkdir()
@@ -255,6 +266,13 @@ def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
                 problems += found.problems
                 code, alt = mission_code(found)
                 assert code.startswith("flowchart TD")
+            if scenarios is not None:
+                (root / "scenarios.yaml").write_bytes(scenarios)
+                lines["scenarios.yaml"] = n_lines(scenarios)
+                data = load_scenarios(root / "scenarios.yaml", "scenarios.yaml", reg)
+                problems += data.problems
+                if data.start is not None and data.items:
+                    assert scenario_code(data)[0].startswith("flowchart LR")
         assert_defined(problems, lines)
 
 
@@ -288,6 +306,27 @@ def test_bib_file_never_crashes(bib: bytes) -> None:
 @example(missions=("- id: x\n  name: " + "[" * 5000).encode())
 def test_missions_file_never_crashes(missions: bytes) -> None:
     _load(FACTS.encode(), BIB.encode(), missions)
+
+
+SCENARIOS = """\
+- start: invasion.start
+  title: Invasion
+
+- id: stay
+  title: Troops stay
+  summary: An advisory role.
+  signposts:
+    - text: Troops remain
+      fact: troops.2024
+      label: Troops
+    - text: No accord
+"""
+
+
+@fuzz(200)
+@given(scenarios=st.one_of(mutated(SCENARIOS).map(str.encode), st.binary(max_size=200)))
+def test_scenarios_file_never_crashes(scenarios: bytes) -> None:
+    _load(FACTS.encode(), BIB.encode(), scenarios=scenarios)
 
 
 @fuzz(60)

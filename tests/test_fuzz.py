@@ -5,9 +5,11 @@ Whatever the input, the loaders and checks either succeed or give problems in th
 example runs under a hard time limit (:data:`HANG_LIMIT`); a limit is not a speed test,
 it only turns a hang into a failure.
 
-The number of examples is bounded so the suite stays quick: ``HANDBOOK_FUZZ_SCALE=20``
-runs twenty times as many (for a local deep run).  Under ``CI`` the examples are
-derandomised, so a CI run is repeatable; elsewhere each run explores new inputs.
+The number of examples is bounded so the suite stays quick, and the hypothesis profile
+"default" (registered in ``conftest.py``) derandomises them: ``make test`` tries the same
+inputs on every run and every machine, with or without ``CI`` set.  ``make fuzz`` explores:
+the "fuzz" profile, ``HANDBOOK_FUZZ_SCALE`` times as many examples (``FUZZ_SCALE``,
+default 10), and a random seed it prints; ``make fuzz FUZZ_SEED=<seed>`` replays a run.
 """
 
 from __future__ import annotations
@@ -43,10 +45,20 @@ CLEAN = ROOTS / "test-clean"
 
 
 def fuzz(examples: int) -> Callable[[Any], Any]:
+    """``examples`` examples (times the scale); random or not as the profile says."""
     return settings(max_examples=examples * SCALE, deadline=None,
-                    derandomize=bool(os.environ.get("CI")),
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
+
+
+def test_default_profile_is_repeatable() -> None:
+    """``make test`` runs the "default" profile: derandomised and without an example
+    database, so every run (with or without ``CI``) tries the same examples."""
+    if settings.get_current_profile_name() == "fuzz":
+        return  # `make fuzz`: random on purpose, from the seed it prints
+    assert settings.get_current_profile_name() == "default"
+    for current in (settings(), fuzz(1)):  # the profile, and what the tests here use
+        assert current.derandomize and current.database is None
 
 
 class Hang(Exception):

@@ -106,7 +106,7 @@ lint: $(BIN)/.installed ## ruff on tools and tests, mypy on the extension
 test: setup lint all ## lint, build the handbook, then run the whole test suite (browser tests use build/html)
 	$(BIN)/pytest
 
-test-fast: $(BIN)/.installed ## tests that need no browser, TeX or full build
+test-fast: $(BUILD_DEPS) ## pytest without the book builds and browser tests (corpus, fuzz, small projects: their diagrams use Chromium); no lint
 	$(BIN)/pytest -m "not slow and not browser"
 
 # Exploratory fuzzing: the hypothesis "fuzz" profile (tests/conftest.py) with FUZZ_SCALE

@@ -20,7 +20,8 @@ DEB_PDF     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fon
 DEB_TEST    := poppler-utils default-jre-headless epubcheck
 
 .DEFAULT_GOAL := all
-.PHONY: help all setup html pdf epub serve screenshots check linkcheck bench test test-fast lint clean
+.PHONY: help all setup html pdf epub serve screenshots check linkcheck bench test test-fast fuzz \
+        lint clean
 
 help: ## show this help
 	@echo "Usage: make [target]   (first use installs what the target needs)"
@@ -105,8 +106,20 @@ lint: $(BIN)/.installed ## ruff on tools and tests, mypy on the extension
 test: setup lint all ## lint, build the handbook, then run the whole test suite (browser tests use build/html)
 	$(BIN)/pytest
 
-test-fast: $(BIN)/.installed ## tests that need no browser, TeX or full build
+test-fast: $(BUILD_DEPS) ## pytest without the book builds and browser tests (corpus, fuzz, small projects: their diagrams use Chromium); no lint
 	$(BIN)/pytest -m "not slow and not browser"
+
+# Exploratory fuzzing: the hypothesis "fuzz" profile (tests/conftest.py) with FUZZ_SCALE
+# times the examples `make test` tries, from a random seed that is printed; a failing run
+# is replayed with `make fuzz FUZZ_SEED=<that seed>` (and the same FUZZ_SCALE).
+FUZZ_SCALE ?= 10
+FUZZ_SEED  ?=
+fuzz: $(BUILD_DEPS) ## explore random data files and pages (FUZZ_SCALE=10 times the examples); prints the seed, replay with FUZZ_SEED=...
+	@seed="$(FUZZ_SEED)"; [ -n "$$seed" ] || seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+	echo "fuzz: seed $$seed, $(FUZZ_SCALE) times the examples"; \
+	HANDBOOK_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py \
+	  --hypothesis-profile=fuzz --hypothesis-seed=$$seed \
+	  || { echo "fuzz: failed; replay: make fuzz FUZZ_SEED=$$seed FUZZ_SCALE=$(FUZZ_SCALE)"; exit 1; }
 
 clean: ## remove build output (keeps the virtual environment and node packages)
 	rm -rf $(BUILD)

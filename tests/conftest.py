@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["sphinx.testing.fixtures"]
 
@@ -18,6 +19,17 @@ TESTS = Path(__file__).parent
 ROOTS = TESTS / "roots"
 CORPUS = TESTS / "corpus"
 REPO = TESTS.parent
+
+# Hypothesis (tests/test_fuzz.py): the "default" profile is derandomised (the examples
+# follow from each test's code alone) and keeps no example database, so `make test` tries
+# the same inputs every time, with or without CI set.  The "fuzz" profile (`make fuzz`)
+# explores: its inputs come from the seed that `--hypothesis-seed` gives, printed by
+# `make fuzz` so that a failure can be replayed (`make fuzz FUZZ_SEED=...`).
+settings.register_profile("default", derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("fuzz", derandomize=False, database=None, deadline=None,
+                          print_blob=True)
+settings.load_profile("default")
 
 
 @pytest.fixture(scope="session")

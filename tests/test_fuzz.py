@@ -5,9 +5,11 @@ Whatever the input, the loaders and checks either succeed or give problems in th
 example runs under a hard time limit (:data:`HANG_LIMIT`); a limit is not a speed test,
 it only turns a hang into a failure.
 
-The number of examples is bounded so the suite stays quick: ``HANDBOOK_FUZZ_SCALE=20``
-runs twenty times as many (for a local deep run).  Under ``CI`` the examples are
-derandomised, so a CI run is repeatable; elsewhere each run explores new inputs.
+The number of examples is bounded so the suite stays quick, and the hypothesis profile
+"default" (registered in ``conftest.py``) derandomises them: ``make test`` tries the same
+inputs on every run and every machine, with or without ``CI`` set.  ``make fuzz`` explores:
+the "fuzz" profile, ``HANDBOOK_FUZZ_SCALE`` times as many examples (``FUZZ_SCALE``,
+default 10), and a random seed it prints; ``make fuzz FUZZ_SEED=<seed>`` replays a run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from handbook_tools.cli import main
 from handbook_tools.missions import load_missions, mission_code
 from handbook_tools.problems import Check, Problem
 from handbook_tools.registry import load_registry, stale_problems
+from handbook_tools.scenarios import load_scenarios, scenario_code
 from handbook_tools.sources import unclosed_fences
 from handbook_tools.yamlnodes import read_text
 
@@ -42,10 +45,20 @@ CLEAN = ROOTS / "test-clean"
 
 
 def fuzz(examples: int) -> Callable[[Any], Any]:
+    """``examples`` examples (times the scale); random or not as the profile says."""
     return settings(max_examples=examples * SCALE, deadline=None,
-                    derandomize=bool(os.environ.get("CI")),
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
+
+
+def test_default_profile_is_repeatable() -> None:
+    """``make test`` runs the "default" profile: derandomised and without an example
+    database, so every run (with or without ``CI``) tries the same examples."""
+    if settings.get_current_profile_name() == "fuzz":
+        return  # `make fuzz`: random on purpose, from the seed it prints
+    assert settings.get_current_profile_name() == "default"
+    for current in (settings(), fuzz(1)):  # the profile, and what the tests here use
+        assert current.derandomize and current.database is None
 
 
 class Hang(Exception):
@@ -74,7 +87,13 @@ Q = r"""('.*'|".*")"""  # a repr'd name or value
 MEAN = rf"( \(did you mean {Q}\?\))?"  # a suggestion for a mistyped id
 MESSAGES: dict[Check, list[str]] = {
     Check.ENCODING: [r"not valid UTF-8 \(byte 0x[0-9a-f]{2}\): save the file as UTF-8"],
-    Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+"],
+    Check.YAML: [r"malformed YAML: .+", rf"field {Q}: .+",
+                 rf"explicit YAML tag {Q} is not allowed in data files: remove it and write "
+                 r"the plain value"],
+    Check.INVISIBLE: [r"invisible control character U\+[0-9A-F]{4,6} \([A-Z0-9 -]+\): it "
+                      r"can make text read differently from what is stored; delete it"
+                      r"( \(it is kept only inside a word of a non-Latin script, such as "
+                      r"Persian\))?"],
     Check.SCHEMA: [
         r"expected a YAML list of records \(items starting with '- '\)",
         r"expected a mapping of fields \(key: value\)",
@@ -83,6 +102,10 @@ MESSAGES: dict[Check, list[str]] = {
         rf"missing required field {Q}(: .+)?",
         rf"field {Q} has the wrong type \(\w+\): expected .+",
         rf"field {Q} must be text",
+        rf"field {Q} must be a list of records \(items starting with '- '\)",
+        rf"bad scenario id {Q}: lowercase letters, digits, '-' and '_'",
+        r"'fact' needs a 'label' beside it saying what the fact's value is",
+        r"'label' needs a 'fact' beside it",
         rf"bad fact id {Q}: use lowercase letters, digits, '\.', '_' and '-'",
         rf"bad mission id {Q}: lowercase letters, digits, '-' and '_'",
         rf"unknown kind {Q}: use one of figure, date, name",
@@ -95,6 +118,8 @@ MESSAGES: dict[Check, list[str]] = {
         rf"duplicate fact id {Q} \(first defined at .+:\d+\)",
         rf"duplicate source key {Q} \(first defined at (line \d+|.+:\d+)\)",
         rf"duplicate mission id {Q} \(first at .+:\d+\)",
+        rf"duplicate scenario id {Q} \(first at line \d+\)",
+        r"starting point given twice \(first at line \d+\)",
         rf"source {Q} has the same URL as {Q} \(.+:\d+\): cite {Q} and remove this entry",
     ],
     Check.SOURCE: [
@@ -111,6 +136,9 @@ MESSAGES: dict[Check, list[str]] = {
     Check.STALE: [rf"fact {Q} is past its review date \(\d{{4}}-\d\d-\d\d, today is "
                   r"\d{4}-\d\d-\d\d\): re-check the source, then update value, as_of and "
                   r"review_by"],
+    Check.UNKNOWN_FACT: [rf"(start|fact) {Q} is not a fact id of the registry{MEAN}: name "
+                         "an existing fact"],
+    Check.SCENARIO: [r"no starting point: add a record with 'start: <fact id>' and 'title'"],
     Check.MISSION: [
         rf"(start|end) {Q} is not a fact id of the registry{MEAN}: name the fact that dates it",
         rf"mission {Q} starts before {Q} that precedes it: keep missions in chronological "
@@ -147,7 +175,10 @@ TRICKY = ["", "~", "null", "[]", "{}", "[a, [b]]", "{a: 1}", "2023-02-30", "2024
           "!!float abc", "!!python/object:os.system x", "!foo bar", "&a x", "*a", "*nope",
           "'", '"', "'unterminated", '"\\x"', "|", ">", "- x", "? x", "%YAML 1.1", "@x",
           "`x`", "\t", "a: b: c", "[" * 80 + "]" * 80, "x" * 5000, "é", "\u2028",
-          "\ufeff", "\x00", "troops.2024", "invasion.start", "agency2024troops"]
+          "\ufeff", "\x00", "\u202e", "\u200b", "\u200d", "\u2066", "\U000e0041",
+          "!!set {a}", "!!omap [a: 1]", "!!pairs [a: 1]", "!!bool maybe", "!!str x", "! x",
+          "!<tag:yaml.org,2002:int> x", "<<: *a", "=", "0x_", "0b_", "troops.2024",
+          "invasion.start", "agency2024troops"]
 SPECIAL = list(":-[]{}#&*!|>'\"%@`,?\n\t ") + ["\n- ", "\n  ", ": ", "\r", "\x85"]
 
 insert_text = st.one_of(st.sampled_from(SPECIAL), st.sampled_from(TRICKY),
@@ -220,7 +251,8 @@ file_bytes = st.one_of(data_text.map(lambda t: t.encode("utf-8", "surrogatepass"
 
 # ---------------------------------------------------------------------------- data files
 
-def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
+def _load(facts: bytes, bib: bytes, missions: bytes | None = None,
+          scenarios: bytes | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "facts").mkdir()
@@ -246,6 +278,13 @@ def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
                 problems += found.problems
                 code, alt = mission_code(found)
                 assert code.startswith("flowchart TD")
+            if scenarios is not None:
+                (root / "scenarios.yaml").write_bytes(scenarios)
+                lines["scenarios.yaml"] = n_lines(scenarios)
+                data = load_scenarios(root / "scenarios.yaml", "scenarios.yaml", reg)
+                problems += data.problems
+                if data.start is not None and data.items:
+                    assert scenario_code(data)[0].startswith("flowchart LR")
         assert_defined(problems, lines)
 
 
@@ -257,6 +296,9 @@ def _load(facts: bytes, bib: bytes, missions: bytes | None = None) -> None:
 @example(facts=b"- id: troops.2024\n  value: \xe9\n")
 @example(facts=FACTS.replace("kind: date", "kind:").encode())
 @example(facts="- id: x\n  note: a\u2028b\x85c\u2029d\n  colour: red\n".encode())
+@example(facts=FACTS.replace("[agency2024troops]", "[!!int abcagency2024troops]").encode())
+@example(facts=FACTS.replace("[agency2024troops]", "!!timestamp 2024-99-99[").encode())
+@example(facts=FACTS.replace("[agency2024troops]", "[2023-02-30, 0x_, =]").encode())
 def test_facts_file_never_crashes(facts: bytes) -> None:
     _load(facts, BIB.encode())
 
@@ -276,6 +318,27 @@ def test_bib_file_never_crashes(bib: bytes) -> None:
 @example(missions=("- id: x\n  name: " + "[" * 5000).encode())
 def test_missions_file_never_crashes(missions: bytes) -> None:
     _load(FACTS.encode(), BIB.encode(), missions)
+
+
+SCENARIOS = """\
+- start: invasion.start
+  title: Invasion
+
+- id: stay
+  title: Troops stay
+  summary: An advisory role.
+  signposts:
+    - text: Troops remain
+      fact: troops.2024
+      label: Troops
+    - text: No accord
+"""
+
+
+@fuzz(200)
+@given(scenarios=st.one_of(mutated(SCENARIOS).map(str.encode), st.binary(max_size=200)))
+def test_scenarios_file_never_crashes(scenarios: bytes) -> None:
+    _load(FACTS.encode(), BIB.encode(), scenarios=scenarios)
 
 
 @fuzz(60)

@@ -170,7 +170,7 @@ class FactRole(SphinxRole):
         assert isinstance(domain, FactDomain)
         domain.note_use(self.env.docname, fact_id, self.lineno)
         fact = reg.facts.get(fact_id)
-        if fact is None and (fact_id in reg.dropped or reg.unreadable):
+        if fact is None and reg.has_data_error(fact_id):
             # the data file's own message says what to fix: no second message here
             return [nodes.inline(self.rawtext, f"[fact {fact_id}: see the data error]",
                                  classes=["hb-fact", "hb-fact-unknown"])], []

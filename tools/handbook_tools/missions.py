@@ -27,7 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
 from .problems import Check, Problem
-from .registry import Fact, Registry, suggest
+from .registry import Fact, Registry, fact_ref, suggest
 from .state import build_state
 from .yamlnodes import Record, fields_ok, load_records
 
@@ -55,6 +55,8 @@ class Missions:
     items: list[Mission] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     path: Path | None = None
+    #: fact ids of missions left out because the fact has a data error (reported there)
+    waiting: set[str] = field(default_factory=set)
 
     def fact_ids(self) -> set[str]:
         ids = {m.start.id for m in self.items}
@@ -62,25 +64,17 @@ class Missions:
         return ids
 
 
-def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact | None:
-    fid = rec.values.get(key)
-    if fid is None:
-        return None
-    if not isinstance(fid, str) or fid not in reg.facts:
-        hint = suggest(fid, reg.facts) if isinstance(fid, str) else ""
-        problems.append(Problem(rec.path, rec.line_of(key),
-                                f"{key} {fid!r} is not a fact id of the registry{hint}: name "
-                                "the fact that dates it", Check.MISSION))
-        return None
-    return reg.facts[fid]
-
-
 def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     out = Missions(path=path)
     if not path.is_file():
         return out
     seen: dict[str, Record] = {}
-    for rec in load_records(path, display, out.problems):
+    records = load_records(path, display, out.problems)
+    #: every id the file gives, usable or not: a transition to a mission dropped for a
+    #: data error is not reported a second time
+    written = {rec.values["id"] for rec in records
+               if isinstance(rec.values.get("id"), str)}
+    for rec in records:
         if not fields_ok(rec, FIELDS, out.problems, tuple(FIELDS)):
             continue
         mid = rec.values["id"]
@@ -95,8 +89,9 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
                                         f"{seen[mid].path}:{seen[mid].line})", Check.DUPLICATE))
             continue
         seen[mid] = rec
-        start = _fact(reg, rec, "start", out.problems)
-        end = _fact(reg, rec, "end", out.problems)
+        start, end = (fact_ref(reg, rec, key, out.problems, Check.MISSION,
+                               "name the fact that dates it", out.waiting)
+                      for key in ("start", "end"))
         if start is None or ("end" in rec.values and end is None):
             continue
         out.items.append(Mission(mid, rec.values["name"], start, end, rec.values.get("next"),
@@ -114,7 +109,7 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
                                         f"before {prev.id!r} ends ({prev.end.as_of.iso()}): "
                                         "phases overlap", Check.MISSION))
     for m in out.items:
-        if m.next is not None and m.next not in ids:
+        if m.next is not None and m.next not in ids and m.next not in written:
             out.problems.append(Problem(m.rec.path, m.rec.line_of("next"),
                                         f"mission {m.id!r} transitions to unknown mission "
                                         f"{m.next!r}{suggest(str(m.next), ids)}", Check.MISSION))
@@ -159,7 +154,7 @@ class MissionDiagramDirective(SphinxDirective):
         if missions.path:
             self.env.note_dependency(str(missions.path))
         registry_for_page(self.env)
-        if not missions.items:
+        if not missions.items and not missions.waiting:
             logger.warning("no missions to draw: add them to missions.yaml in the data folder",
                            location=self.get_location(), type="handbook",
                            subtype=Check.MISSION.value)

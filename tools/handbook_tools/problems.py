@@ -12,7 +12,7 @@ class Check(StrEnum):
     ``suppress_warnings = ["handbook.stale"]`` silences one kind in a build.
     """
 
-    YAML = "yaml"  #: a data file is not valid YAML or not UTF-8
+    YAML = "yaml"  #: a data file is not valid YAML (or uses an explicit tag such as !!int)
     SCHEMA = "schema"  #: wrong type, unknown or missing field, bad date
     DUPLICATE = "duplicate"  #: an id (fact, source, mission, scenario) defined twice
     SOURCE = "source"  #: fact without a source, or citing an unknown source key
@@ -37,6 +37,7 @@ class Check(StrEnum):
     ENCODING = "encoding"  #: a page that is not UTF-8
     FENCE = "fence"  #: a code or directive fence opened and never closed
     LATEX = "latex"  #: markup that would break the PDF, or where LaTeX failed
+    INVISIBLE = "invisible"  #: an invisible or bidirectional control character in a file
 
 
 @dataclass(frozen=True, order=True)

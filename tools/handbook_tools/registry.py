@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .invisible import invisible_problems
 from .problems import Check, Problem
 from .yamlnodes import Record, fields_ok, load_records, read_text
 
@@ -162,6 +163,11 @@ class Registry:
     unreadable: bool = False
     #: keys of source entries that are malformed (already reported at the .bib file)
     bad_sources: set[str] = field(default_factory=set)
+
+    def has_data_error(self, fact_id: str) -> bool:
+        """Whether an id unknown to the registry may be that of a fact left out for a data
+        error, which the data file's own message reports."""
+        return fact_id in self.dropped or self.unreadable
 
     def series(self, name: str) -> list[Fact]:
         """Facts of one numeric series, oldest first."""
@@ -332,6 +338,7 @@ def load_sources(path: Path, display: str, problems: list[Problem],
     text = read_text(path, display, problems)
     if text is None:
         return []
+    problems.extend(invisible_problems(text, display))
     import pybtex.errors
     from pybtex.database import parse_string
     from pybtex.scanner import PybtexError, PybtexSyntaxError
@@ -611,6 +618,31 @@ def stale_problems(reg: Registry, today: dt.date) -> list[Problem]:
                                f"({fact.review_by}, today is {today}): re-check the source, "
                                "then update value, as_of and review_by", Check.STALE))
     return out
+
+
+def fact_ref(reg: Registry, rec: Record, key: str, problems: list[Problem], check: Check,
+             advice: str, waiting: set[str]) -> Fact | None:
+    """The fact that field ``key`` of a data record names (a mission's start or end, the
+    scenarios' start, a signpost's fact), for every data file that references fact ids.
+
+    None when the field is absent or names no usable fact.  An id unknown to the registry
+    is reported at the field's line, with a suggestion; an id whose fact was dropped for a
+    data error (or any id, when a facts file could not be read) is not: the data error
+    already names the place to fix, and the id goes into ``waiting`` (so that a diagram
+    left without anything to draw says nothing more either).
+    """
+    fid = rec.values.get(key)
+    if fid is None:
+        return None
+    fact = reg.facts.get(fid) if isinstance(fid, str) else None
+    if fact is None and isinstance(fid, str) and reg.has_data_error(fid):
+        waiting.add(fid)
+    elif fact is None:
+        hint = suggest(fid, reg.facts) if isinstance(fid, str) else ""
+        problems.append(Problem(rec.path, rec.line_of(key),
+                                f"{key} {fid!r} is not a fact id of the registry{hint}: "
+                                f"{advice}", check))
+    return fact
 
 
 def suggest(name: str, known: Iterable[str]) -> str:

@@ -36,7 +36,7 @@ from sphinx.util.docutils import SphinxDirective
 from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
 from .problems import Check, Problem
-from .registry import Fact, Registry, suggest
+from .registry import Fact, Registry, fact_ref
 from .state import build_state
 from .yamlnodes import Record, fields_ok, load_records, sub_records
 
@@ -80,6 +80,8 @@ class Scenarios:
     items: list[Scenario] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     path: Path | None = None
+    #: fact ids left out of the diagram because the fact has a data error (reported there)
+    waiting: set[str] = field(default_factory=set)
 
     def fact_ids(self) -> set[str]:
         ids = {s.fact.id for sc in self.items for s in sc.signposts if s.fact}
@@ -88,19 +90,13 @@ class Scenarios:
         return ids
 
 
-def _fact(reg: Registry, rec: Record, key: str, problems: list[Problem]) -> Fact | None:
-    """The fact a field names; None (reported unless already reported) when unknown."""
-    fid = rec.values[key]
-    fact = reg.facts.get(fid)
-    if fact is None and fid not in reg.dropped and not reg.unreadable:
-        problems.append(Problem(rec.path, rec.line_of(key),
-                                f"{key} {fid!r} is not a fact id of the registry"
-                                f"{suggest(fid, reg.facts)}: name an existing fact",
-                                Check.UNKNOWN_FACT))
-    return fact
+def _fact(reg: Registry, rec: Record, key: str, out: Scenarios) -> Fact | None:
+    return fact_ref(reg, rec, key, out.problems, Check.UNKNOWN_FACT, "name an existing fact",
+                    out.waiting)
 
 
-def _signposts(reg: Registry, rec: Record, problems: list[Problem]) -> list[Signpost] | None:
+def _signposts(reg: Registry, rec: Record, data: Scenarios) -> list[Signpost] | None:
+    problems = data.problems
     subs = sub_records(rec, "signposts", problems)
     if subs is None:
         return None
@@ -122,7 +118,7 @@ def _signposts(reg: Registry, rec: Record, problems: list[Problem]) -> list[Sign
                                     "'label' needs a 'fact' beside it", Check.SCHEMA))
             usable = False
             continue
-        fact = _fact(reg, sub, "fact", problems) if has_fact else None
+        fact = _fact(reg, sub, "fact", data) if has_fact else None
         if has_fact and fact is None:
             usable = False
             continue
@@ -146,7 +142,7 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
                 continue
             start_rec = rec
             if fields_ok(rec, START_FIELDS, out.problems, tuple(START_FIELDS)):
-                out.start = _fact(reg, rec, "start", out.problems)
+                out.start = _fact(reg, rec, "start", out)
                 out.start_title = rec.values["title"]
             continue
         if not fields_ok(rec, SCENARIO_FIELDS, out.problems, ("id", "title", "summary")):
@@ -163,7 +159,7 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
                                         f"{seen[sid].line})", Check.DUPLICATE))
             continue
         seen[sid] = rec
-        signposts = _signposts(reg, rec, out.problems)
+        signposts = _signposts(reg, rec, out)
         if signposts is not None:
             out.items.append(Scenario(sid, rec.values["title"], rec.values.get("summary"),
                                       signposts, rec))
@@ -246,8 +242,8 @@ class ScenarioDiagramDirective(SphinxDirective):
         if data.path:
             self.env.note_dependency(str(data.path))
         registry_for_page(self.env)
-        if data.problems:
-            return []  # reported at the data file's lines
+        if data.problems or data.waiting:
+            return []  # reported at the data files' lines
         if data.start is None or not data.items:
             logger.warning("no scenarios to draw: add them to scenarios.yaml in the data "
                            "folder", location=self.get_location(), type="handbook",

@@ -1,4 +1,5 @@
-"""Checks of page sources before they are parsed: encoding and unclosed fences.
+"""Checks of page sources before they are parsed: encoding, unclosed fences, invisible
+characters.
 
 - ``encoding``: a page that is not UTF-8 is reported at the line of its first bad byte;
   Sphinx then reads it with the bad bytes replaced (U+FFFD) instead of crashing, so the
@@ -6,7 +7,9 @@
   build still fails under ``-W``);
 - ``fence``: a MyST code or directive fence (```` ``` ````, ``~~~`` or ``:::``) opened and
   never closed would swallow the rest of the page silently; it is reported at its
-  opening line.
+  opening line;
+- ``invisible``: an invisible or bidirectional control character (see
+  :mod:`handbook_tools.invisible`) is reported at its line.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.matching import Matcher
 
+from .invisible import invisible_problems
 from .problems import Check, Problem
 from .yamlnodes import read_text
 
@@ -99,6 +103,13 @@ def check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
                        location=(docname, line), type="handbook", subtype=Check.FENCE.value)
 
 
+def check_invisible(app: Sphinx, docname: str, source: list[str]) -> None:
+    for prob in invisible_problems(source[0], docname):
+        logger.warning(prob.message, location=(docname, prob.line), type="handbook",
+                       subtype=Check.INVISIBLE.value)
+
+
 def setup_sources(app: Sphinx) -> None:
     app.connect("builder-inited", check_encodings)
     app.connect("source-read", check_fences)
+    app.connect("source-read", check_invisible)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .invisible import invisible_problems
 from .problems import Check, Problem
 
 
@@ -53,32 +54,70 @@ def read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
 MAX_DEPTH = 50
 
 
+#: how PyYAML spells the tags of the ``!!`` handle
+_STANDARD = "tag:yaml.org,2002:"
+
+
+def tag_text(tag: str) -> str:
+    """A tag as it was written: ``!!int`` rather than ``tag:yaml.org,2002:int``."""
+    return "!!" + tag.removeprefix(_STANDARD) if tag.startswith(_STANDARD) else tag
+
+
 class _Loader(yaml.SafeLoader):
     """The safe loader, refusing nesting deeper than :data:`MAX_DEPTH` with a marked error
-    (PyYAML would raise RecursionError, a crash instead of a message)."""
+    (PyYAML would raise RecursionError, a crash instead of a message), and noting every
+    explicit tag (``!!int x``, ``!foo``, ``! x``) with its mark in :attr:`tags`."""
 
     _depth = 0
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.tags: list[tuple[str, yaml.Mark]] = []
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
         try:
+            event = self.peek_event()
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark)
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            tag = getattr(event, "tag", None)  # None when the node has no explicit tag
+            if tag is not None:
+                self.tags.append((tag, event.start_mark))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
 
+class _Constructor(yaml.SafeLoader):
+    """The safe constructor, keeping the text of a plain value that looks like a number or
+    a date but is none (``0x_``, ``2024-13-45``, ``=``) wherever it stands, instead of
+    raising ValueError (a crash) or a constructor error."""
+
+
+def _lenient(construct: Callable[[Any, yaml.Node], Any]) -> Callable[[Any, yaml.Node], Any]:
+    def read(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except ValueError:
+            return str(node.value)
+
+    return read
+
+
+for _name in ("int", "float", "timestamp"):
+    _Constructor.add_constructor(
+        _STANDARD + _name, _lenient(yaml.SafeLoader.yaml_constructors[_STANDARD + _name]))
+# PyYAML resolves a lone '=' to a "value" tag no safe constructor knows
+_Constructor.add_constructor(_STANDARD + "value", lambda loader, node: str(node.value))
+
+
 def _construct(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
+    """The value of a node (explicit tags were refused before: only plain, resolved ones
+    reach here)."""
+    loader = _Constructor("")
     try:
         return loader.construct_object(node, deep=True)
-    except ValueError:  # an impossible date such as 2024-13-45: keep the text
-        if isinstance(node, yaml.ScalarNode):
-            return str(node.value)
-        raise
     finally:
         loader.dispose()
 
@@ -102,7 +141,13 @@ def _mapping_record(item: yaml.MappingNode, display: str, problems: list[Problem
             continue
         try:
             rec.values[key] = _construct(value_node)
-        except yaml.YAMLError as exc:
+        except yaml.MarkedYAMLError as exc:  # such as a merge key ('<<') of a non-mapping
+            mark = exc.problem_mark or exc.context_mark
+            problems.append(Problem(display, line_of(mark) if mark else key_line,
+                                    f"field {key!r}: {exc.problem or exc.context}",
+                                    Check.YAML))
+            continue
+        except yaml.YAMLError as exc:  # pragma: no cover - constructor errors are marked
             problems.append(Problem(display, key_line, f"field {key!r}: {exc}", Check.YAML))
             continue
         rec.lines[key] = key_line
@@ -146,6 +191,7 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
     text = read_text(path, display, problems)
     if text is None:
         return []
+    problems.extend(invisible_problems(text, display))
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
     def line_of(mark: yaml.Mark) -> int:
@@ -153,8 +199,15 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
         U+0085, U+2028 and U+2029 as line breaks, which would shift every line after."""
         return bisect.bisect_left(newlines, mark.index) + 1
 
+    loader: _Loader | None = None
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)  # reads the whole text: may raise a ReaderError
+        root = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        problems.append(Problem(display, text.count("\n", 0, exc.position) + 1,
+                                f"malformed YAML: character U+{exc.character:04X} is not "
+                                "allowed in YAML", Check.YAML))
+        return []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = line_of(mark) if mark else 1
@@ -163,6 +216,16 @@ def load_records(path: Path, display: str, problems: list[Problem]) -> list[Reco
         return []
     except yaml.YAMLError as exc:  # pragma: no cover - composer errors are all marked
         problems.append(Problem(display, 1, f"malformed YAML: {exc}", Check.YAML))
+        return []
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if loader.tags:  # nothing in the book needs one, and a tag's constructor may reject
+        for tag, mark in loader.tags:  # its value: one message at each tag's line
+            problems.append(Problem(display, line_of(mark),
+                                    f"explicit YAML tag {tag_text(tag)!r} is not allowed in "
+                                    "data files: remove it and write the plain value",
+                                    Check.YAML))
         return []
     if root is None:
         return []

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import yaml
 from docutils import nodes
+from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.domains import Domain
 from sphinx.environment import BuildEnvironment
@@ -93,13 +94,25 @@ def _counts(label: str, total: int, counts: dict[str, int]) -> nodes.paragraph:
 
 
 class EditionSummaryDirective(SphinxDirective):
+    """The edition, commit and counts as a field list; ``:brief:`` one sentence of the
+    edition and commit (for the front matter)."""
+
     has_content = False
+    option_spec = {"brief": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         note_edition_doc(self.env)
         reg = registry_for_page(self.env)
         pubs = get_publishers(self.env)
         day = edition_date(self.env)
+        if "brief" in self.options:
+            para = nodes.paragraph(classes=["hb-edition", "hb-no-check"])
+            para += nodes.strong(text="This edition: ")
+            para += nodes.Text(f"{self.config.version or day.isoformat()} "
+                               f"({long_date(day)}), built from commit ")
+            para += nodes.literal(text=commit_text(self.env)[:12])
+            para += nodes.Text(".")
+            return [para]
         fields = nodes.field_list(classes=["hb-edition", "hb-no-check"])  # generated
         fields += _field("Edition", nodes.paragraph(
             text=f"{self.config.version or day.isoformat()} ({long_date(day)})"))
@@ -183,12 +196,12 @@ class CiteHandbookDirective(SphinxDirective):
         day = edition_date(self.env)
         plain, bib = citation_texts(cff, str(self.config.version or day.isoformat()), day,
                                     commit_text(self.env))
-        out: list[nodes.Node] = [nodes.paragraph(text="In a reference list:"),
-                                 nodes.block_quote("", nodes.paragraph(text=plain),
-                                                   classes=["hb-no-check"]),
-                                 nodes.paragraph(text="In BibTeX:")]
-        out.append(nodes.literal_block(bib, bib, language="bibtex"))
-        return out
+        box = nodes.container(classes=["hb-citation", "hb-no-check"])  # generated
+        box += nodes.paragraph(text="In a reference list:")
+        box += nodes.block_quote("", nodes.paragraph(text=plain))
+        box += nodes.paragraph(text="In BibTeX:")
+        box += nodes.literal_block(bib, bib, language="bibtex")
+        return [box]
 
 
 def setup_edition(app: Sphinx) -> None:

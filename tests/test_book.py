@@ -339,6 +339,10 @@ def test_edition_page_and_data_downloads(html) -> None:
         assert f'href="../data/{name}"' in page, name
     troops = (out / "posture" / "troops.html").read_text(encoding="utf-8")
     assert 'href="../data/us-troops-iraq.csv"' in troops
+    # the per-fact anchor the page documents, for the fact it names
+    assert "reference/facts.html#fact-p-troops-2024-09" in text
+    assert 'id="fact-p-troops-2024-09"' in (out / "reference" / "facts.html").read_text(
+        encoding="utf-8")
     assert 'href="../data/facts.csv"' in (out / "reference" / "facts.html").read_text(
         encoding="utf-8")
     data = out / "data"

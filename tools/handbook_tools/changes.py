@@ -138,8 +138,12 @@ class EditionChangesDirective(SphinxDirective):
         tag = previous_tag(cwd, self.config.handbook_release_tags)
         if tag is None:
             return [nodes.paragraph(text=FIRST_EDITION)]
-        then = dt.date.fromisoformat((git(cwd, "log", "-1", "--format=%cs", tag) or "").strip())
-        old = registry_at(cwd, tag, data_dir(self.env) / "facts")
+        try:
+            then = dt.date.fromisoformat((git(cwd, "log", "-1", "--format=%cs", tag) or "")
+                                         .strip())
+            old = registry_at(cwd, tag, data_dir(self.env) / "facts")
+        except (ValueError, OSError):  # the data folder is outside the repository
+            return [nodes.paragraph(text=f"The previous edition, {tag}, could not be read.")]
         box = nodes.container(classes=["hb-changes", "hb-no-check"])  # generated: no checks
         box.extend(render(compare(old, new, then, today(self.env)), tag, then))
         return [box]

@@ -198,7 +198,15 @@ class CiteHandbookDirective(SphinxDirective):
                                     commit_text(self.env))
         box = nodes.container(classes=["hb-citation", "hb-no-check"])  # generated
         box += nodes.paragraph(text="In a reference list:")
-        box += nodes.block_quote("", nodes.paragraph(text=plain))
+        title = str(cff.get("title", ""))
+        before, found, after = plain.partition(f" {title} ") if title else (plain, "", "")
+        quote = nodes.paragraph()
+        if found:  # the title in italics, as author-date styles set it
+            quote += [nodes.Text(before + " "), nodes.emphasis(text=title),
+                      nodes.Text(" " + after)]
+        else:
+            quote += nodes.Text(plain)
+        box += nodes.block_quote("", quote)
         box += nodes.paragraph(text="In BibTeX:")
         box += nodes.literal_block(bib, bib, language="bibtex")
         return [box]

@@ -59,7 +59,7 @@ BUILD_DEPS := $(BIN)/.installed tools/node_modules/.installed .deb-browser
 # HTML is built into a scratch copy and swapped in only when the build succeeds, in one
 # atomic exchange (handbook_tools.publish), so a failing or killed build never leaves a
 # half-written site, nor a moment without one, for whoever reads build/html.
-html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are errors)
+html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are errors), with the data downloads in build/html/data
 	@rm -rf $(BUILD)/html.new; mkdir -p $(BUILD)
 	@if [ -d $(BUILD)/html ]; then cp -a $(BUILD)/html $(BUILD)/html.new; fi
 	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \

@@ -63,6 +63,27 @@ handbook_acronym_allowlist = [
     "CNN", "BBC", "AP", "NBC", "CBS", "ABC", "NPR", "PBS",  # news outlets cited by name
 ]
 
+# --- Edition, citation and data downloads (handbook_tools.edition, .changes, .downloads)
+# The commit the book is built from, read once: HANDBOOK_COMMIT when set, else
+# `git rev-parse HEAD`; empty outside a git checkout (the edition page says "unknown").
+import subprocess  # noqa: E402
+
+try:
+    handbook_commit = os.environ.get("HANDBOOK_COMMIT") or subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=os.path.dirname(os.path.abspath(__file__)),
+        capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+except (OSError, subprocess.SubprocessError):
+    handbook_commit = ""
+# The citation metadata ({cite-handbook} on the edition page), relative to this folder.
+handbook_citation_file = "../CITATION.cff"
+# Release tags: an edition is tagged vYYYY.MM.DD ({edition-changes} compares with the last).
+handbook_release_tags = "v[0-9]*"
+handbook_acronym_allowlist += [
+    "CC", "BY",  # the licence of the text and data, "CC BY 4.0", named on the edition page
+    "MIT",  # the licence of the code
+    "BibTeX",  # the format of the bibliography download and of the citation
+]
+
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "US Forces in Iraq"

@@ -252,6 +252,8 @@ def test_pdf_is_the_whole_book(pdf) -> None:
     flat = " ".join(text.split())
     assert "Standing: major." in flat and "best source: official" in flat  # the register
     assert "searched up to 3 December 2026" in flat
+    assert "This edition: 2025.11.25 (25 November 2025), built from commit" in flat
+    assert "Cite this handbook" in flat and "@book{iraqhandbook20251125," in flat
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
                           check=True).stdout
     assert "Title:           US Forces in Iraq: A Reference Handbook" in info
@@ -433,6 +435,65 @@ def test_pdf_diagrams_print_legibly_as_vectors(book, pdf) -> None:
 
 
 # ---------------------------------------------------------------------------- the EPUB
+
+
+def test_edition_page_and_data_downloads(html) -> None:
+    """The edition page (edition, commit, counts, citation from CITATION.cff, what changed)
+    and the data downloads, whose values are the register's as the package loads it."""
+    import csv
+    import json
+
+    import yaml
+
+    from handbook_tools.publishers import attributions, best_standing, load_all
+
+    out, _ = html
+    page = (out / "reference" / "edition.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Edition : 2025.11.25 (25 November 2025)" in text
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+    assert f"Built from commit : {commit}" in text
+    reg, pubs = load_all(REPO / "docs" / "_data", [REPO / "docs" / "_data" / "sources.bib"])
+    assert f"{len(reg.facts)} facts, by the standing of their best source: " in text
+    assert f"{len(reg.sources)} sources, by standing: " in text
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    assert f"{cff['title']} (edition 2025.11.25)." in text
+    assert "@book{iraqhandbook20251125," in re.sub(r"<[^>]+>", "", page)  # highlighted
+    assert ("This is the first tagged edition" in text or "Compared with the edition tagged"
+            in text or "not built from a git checkout" in text)
+    for name in ("us-troops-iraq.csv", "facts.csv", "facts.json", "sources.bib"):
+        assert f'href="../data/{name}"' in page, name
+    troops = (out / "posture" / "troops.html").read_text(encoding="utf-8")
+    assert 'href="../data/us-troops-iraq.csv"' in troops
+    # the per-fact anchor the page documents, for the fact it names
+    assert "reference/facts.html#fact-p-troops-2024-09" in text
+    assert 'id="fact-p-troops-2024-09"' in (out / "reference" / "facts.html").read_text(
+        encoding="utf-8")
+    assert 'href="../data/facts.csv"' in (out / "reference" / "facts.html").read_text(
+        encoding="utf-8")
+    data = out / "data"
+    atts = attributions(reg, pubs) if pubs else {}
+    doc = json.loads((data / "facts.json").read_text(encoding="utf-8"))
+    assert doc["license"] == "CC-BY-4.0" and doc["edition"] == "2025.11.25"
+    rows = list(csv.DictReader((data / "facts.csv").open(encoding="utf-8", newline="")))
+    assert [r["id"] for r in rows] == [f["id"] for f in doc["facts"]] == sorted(reg.facts)
+    for row, rec in zip(rows, doc["facts"], strict=True):
+        fact = reg.facts[row["id"]]
+        assert row["value"] == rec["value"] == str(fact.value), fact.id
+        assert row["as_of"] == rec["as_of"] == fact.as_of.iso()
+        assert rec["number"] == fact.number
+        assert row["standing"] == rec["standing"] == (best_standing(fact, atts) or "")
+        assert [s["url"] for s in rec["sources"]] == [reg.sources[k].url for k in fact.sources]
+        assert rec["excerpt"] == fact.excerpt.strip()
+    series = list(csv.DictReader((data / "us-troops-iraq.csv").open(encoding="utf-8",
+                                                                     newline="")))
+    points = reg.series("us-troops-iraq")
+    assert len(series) == len(points) > 10
+    assert [(r["date"], float(r["us_troops"]), r["fact_id"]) for r in series] == [
+        (f.as_of.iso(), f.number, f.id) for f in points]
+    assert (data / "sources.bib").read_bytes() == (REPO / "docs/_data/sources.bib").read_bytes()
+    assert "CC-BY-4.0" in (data / "README.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

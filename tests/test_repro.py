@@ -76,6 +76,9 @@ def clean_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_two_clean_builds_give_byte_identical_html(clean_builds: tuple[Path, Path]) -> None:
     a, b = clean_builds
     assert (a / "html" / "index.html").is_file()
+    # the data downloads are compared too
+    assert {p.name for p in (a / "html" / "data").iterdir()} == {
+        "README.txt", "facts.csv", "facts.json", "sources.bib", "us-troops-iraq.csv"}
     assert differing(a / "html", b / "html") == []
 
 

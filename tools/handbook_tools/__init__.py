@@ -16,8 +16,11 @@ __version__ = "0.1.0"
 
 def setup(app: Sphinx) -> dict[str, Any]:
     from .bibstyle import setup_bibstyle
+    from .changes import setup_changes
     from .chart import setup_chart
     from .chronology import setup_chronology
+    from .downloads import setup_downloads
+    from .edition import setup_edition
     from .epub import setup_epub
     from .facts import setup_facts
     from .freshness import setup_freshness
@@ -67,6 +70,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_latex(app)
     setup_epub(app)
     setup_share(app)
+    setup_edition(app)
+    setup_changes(app)
+    setup_downloads(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

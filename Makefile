@@ -65,7 +65,7 @@ html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are
 	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \
 	  || { rm -rf $(BUILD)/html.new $(BUILD)/doctrees/html/environment.pickle; exit 1; }
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
-	@$(BIN)/python -P tools/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
+	@$(BIN)/python -P src/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
 
 pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf (a LaTeX error names its page and line)
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \
@@ -99,8 +99,8 @@ linkcheck: $(BIN)/.installed ## check every source URL and the excerpts quoted f
 bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
 	$(BIN)/python tools/bench.py
 
-lint: $(BIN)/.installed ## ruff on tools and tests, mypy on the extension
-	$(BIN)/ruff check tools tests
+lint: $(BIN)/.installed ## ruff on src, tools and tests, mypy on the extension
+	$(BIN)/ruff check src tools tests
 	$(BIN)/mypy
 
 test: setup lint all ## lint, build the handbook, then run the whole test suite (browser tests use build/html)

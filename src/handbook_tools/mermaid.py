@@ -47,7 +47,7 @@ from .state import build_state
 
 logger = logging.getLogger(__name__)
 
-TOOLS_DIR = Path(__file__).resolve().parent.parent
+TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 #: bump to re-render every cached diagram after a change of how they are drawn
 RENDER_VERSION = "3"
 VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),

@@ -33,10 +33,10 @@ from conftest import CORPUS, ROOTS
 from handbook_tools import glossary, prose
 from handbook_tools.cli import main
 from handbook_tools.missions import load_missions, mission_code
+from handbook_tools.pagechecks import unclosed_fences
 from handbook_tools.problems import Check, Problem
 from handbook_tools.registry import load_registry, stale_problems
 from handbook_tools.scenarios import load_scenarios, scenario_code
-from handbook_tools.sources import unclosed_fences
 from handbook_tools.yamlnodes import read_text
 
 SCALE = max(1, int(os.environ.get("HANDBOOK_FUZZ_SCALE", "1")))

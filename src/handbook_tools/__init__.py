@@ -30,10 +30,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
+    from .pagechecks import setup_pagechecks
     from .scenarios import setup_scenarios
     from .share import setup_share
-    from .sources import setup_sources
     from .standing import setup_standing
+    from .state import load_data
 
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_config_value("handbook_data_dir", "_data", "env", str)
@@ -54,6 +55,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # False: sphinxcontrib-mermaid's own output (client-side mermaid from its CDN in HTML,
     # one mermaid-cli process per diagram in LaTeX) instead of the batched inline SVG.
     app.add_config_value("handbook_render_diagrams", True, "env", bool)
+    # every data file, loaded once a build: the first handler, before any needs the data
+    app.connect("builder-inited", load_data)
     setup_facts(app)
     setup_freshness(app)
     setup_glossary(app)
@@ -62,7 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_missions(app)
     setup_scenarios(app)
     setup_chart(app)
-    setup_sources(app)
+    setup_pagechecks(app)
     setup_links(app)
     setup_bibstyle(app)
     setup_standing(app)

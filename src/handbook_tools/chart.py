@@ -33,10 +33,10 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
 
-from .facts import registry_for_page
-from .mermaid import cache_dir, include_pdf, themed_svgs
+from .pictures import cache_dir, include_pdf, themed_svgs
 from .problems import Check
 from .registry import Fact, suggest
+from .state import registry_for_page
 
 logger = logging.getLogger(__name__)
 #: part of every cached chart's name: an edit of the drawing code draws the chart again
@@ -182,7 +182,7 @@ class TroopChartDirective(SphinxDirective):
         key += "|".join(f"|gap={g.start.as_of.iso()}={g.end.as_of.iso()}={g.label}"
                         for g in gaps)
         digest = hashlib.sha256(f"{CHART_VERSION}|{title}|{key}".encode()).hexdigest()[:16]
-        folder = cache_dir(self.env)
+        folder = cache_dir(self.env, "charts")
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for variant, ext in (("light", "svg"), ("dark", "svg"), ("print", "pdf")):

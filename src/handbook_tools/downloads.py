@@ -25,10 +25,10 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from .facts import bib_paths, get_attributions, get_registry
 from .problems import Check
 from .publishers import Attribution, best_standing
 from .registry import Fact, Registry
+from .state import bib_paths, get_attributions, get_registry
 
 logger = logging.getLogger(__name__)
 

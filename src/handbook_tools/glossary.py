@@ -23,9 +23,9 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from .facts import get_registry
 from .problems import Check
 from .prose import Chunk, is_year, numbers, walk
+from .state import get_registry
 
 logger = logging.getLogger(__name__)
 

@@ -20,18 +20,13 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
-from .problems import Check, Problem
+from .problems import Check, Problem, warn
 from .registry import Fact, Registry, fact_ref, suggest
-from .state import build_state
+from .state import build_state, note_data_file
 from .yamlnodes import Record, fields_ok, load_records
-
-logger = logging.getLogger(__name__)
 
 FIELDS = {"id": True, "name": True, "start": True, "end": False, "next": False,
           "trigger": False, "summary": False}
@@ -116,16 +111,6 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     return out
 
 
-def get_missions(env: BuildEnvironment) -> Missions:
-    state = build_state(env)
-    found: Missions | None = state.missions
-    if found is None:
-        path, display = data_file(env, "missions.yaml")
-        found = load_missions(path, display, get_registry(env))
-        state.missions = found
-    return found
-
-
 def mission_code(missions: Missions) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     lines = ["flowchart TD"]
@@ -150,28 +135,15 @@ class MissionDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        missions = get_missions(self.env)
-        if missions.path:
-            self.env.note_dependency(str(missions.path))
-        registry_for_page(self.env)
+        missions = build_state(self.env).missions
+        assert missions is not None
+        note_data_file(self.env, missions.path)
         if not missions.items and not missions.waiting:
-            logger.warning("no missions to draw: add them to missions.yaml in the data folder",
-                           location=self.get_location(), type="handbook",
-                           subtype=Check.MISSION.value)
+            warn(Check.MISSION, "no missions to draw: add them to missions.yaml in the data "
+                 "folder", self.get_location())
             return []
         return generated_diagram(self, *mission_code(missions))
 
 
-def report_missions(app: Sphinx) -> None:
-    """Report the missions data once a build (the state was reset by facts.py, which runs
-    first at ``builder-inited``)."""
-    missions = get_missions(app.env)
-    for problem in missions.problems:
-        warn(problem)
-    # facts the missions data consumes count as used (read by facts.check_unused)
-    build_state(app.env).data_uses |= missions.fact_ids()
-
-
 def setup_missions(app: Sphinx) -> None:
     app.add_directive("mission-diagram", MissionDiagramDirective)
-    app.connect("builder-inited", report_missions, priority=600)

@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .bibfile import Source
 from .problems import Check, Problem
-from .registry import Fact, Registry, Source
+from .registry import Fact, Registry
 from .yamlnodes import fields_ok, load_records
 
 #: the file, in the data folder, holding the publisher register

@@ -29,18 +29,13 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
-from .problems import Check, Problem
+from .problems import Check, Problem, warn
 from .registry import Fact, Registry, fact_ref
-from .state import build_state
+from .state import build_state, note_data_file
 from .yamlnodes import Record, fields_ok, load_records, sub_records
-
-logger = logging.getLogger(__name__)
 
 START_FIELDS = {"start": True, "title": True}
 SCENARIO_FIELDS = {"id": True, "title": True, "summary": False, "signposts": True}
@@ -170,16 +165,6 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
     return out
 
 
-def get_scenarios(env: BuildEnvironment) -> Scenarios:
-    state = build_state(env)
-    found: Scenarios | None = state.scenarios
-    if found is None:
-        path, display = data_file(env, "scenarios.yaml")
-        found = load_scenarios(path, display, get_registry(env))
-        state.scenarios = found
-    return found
-
-
 def scenario_code(data: Scenarios) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     assert data.start is not None
@@ -238,29 +223,18 @@ class ScenarioDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        data = get_scenarios(self.env)
-        if data.path:
-            self.env.note_dependency(str(data.path))
-        registry_for_page(self.env)
+        data = build_state(self.env).scenarios
+        assert data is not None
+        note_data_file(self.env, data.path)
         if data.problems or data.waiting:
             return []  # reported at the data files' lines
         if data.start is None or not data.items:
-            logger.warning("no scenarios to draw: add them to scenarios.yaml in the data "
-                           "folder", location=self.get_location(), type="handbook",
-                           subtype=Check.SCENARIO.value)
+            warn(Check.SCENARIO, "no scenarios to draw: add them to scenarios.yaml in the "
+                 "data folder", self.get_location())
             return []
         return generated_diagram(self, *scenario_code(data),
                                  print_code=scenario_print_code(data))
 
 
-def report_scenarios(app: Sphinx) -> None:
-    data = get_scenarios(app.env)
-    for problem in data.problems:
-        warn(problem)
-    build_state(app.env).data_uses |= data.fact_ids()
-
-
 def setup_scenarios(app: Sphinx) -> None:
     app.add_directive("scenario-diagram", ScenarioDiagramDirective)
-    # after facts.py has reset the build state (priority 500)
-    app.connect("builder-inited", report_scenarios, priority=610)

@@ -22,10 +22,11 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from .facts import FactDomain, anchor, get_attributions, get_registry, today
+from .facts import FactDomain, anchor
 from .problems import Check
 from .publishers import Attribution
 from .registry import AsOf, Fact, Registry
+from .state import get_attributions, get_registry, today
 
 logger = logging.getLogger(__name__)
 

@@ -109,7 +109,7 @@ def check_invisible(app: Sphinx, docname: str, source: list[str]) -> None:
                        subtype=Check.INVISIBLE.value)
 
 
-def setup_sources(app: Sphinx) -> None:
+def setup_pagechecks(app: Sphinx) -> None:
     app.connect("builder-inited", check_encodings)
     app.connect("source-read", check_fences)
     app.connect("source-read", check_invisible)

@@ -40,12 +40,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("handbook_data_dir", "_data", "env", str)
     app.add_config_value("handbook_today", "", "env", str)
     app.add_config_value("handbook_acronym_allowlist", [], "env", list)
-    app.add_config_value("handbook_check_prose", True, "env", bool)
-    app.add_config_value("handbook_check_unused_terms", True, "env", bool)
     app.add_config_value("handbook_cache_dir", "", "env", str)
     app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
-    app.add_config_value("handbook_pdf_name", "", "html", str)
     # Checks (Check values, such as "weak-only") reported as notes that do not fail the
     # build, while content catches up with a new rule; empty for a finished book.
     app.add_config_value("handbook_advisory_checks", [], "env", list)
@@ -105,7 +102,7 @@ def _add_static(app: Sphinx) -> None:
 def _quiet_pybtex() -> None:
     """Let sphinxcontrib-bibtex read a bad .bib file without crashing the build.
 
-    Our own loader (registry.load_sources) parses each entry strictly and reports every
+    Our own loader (bibfile.load_sources) parses each entry strictly and reports every
     problem with the .bib file's line; pybtex's own console print would be a second,
     line-less message, so it is silenced.
     """

@@ -36,7 +36,6 @@ class Source:
         return self.fields.get("archiveurl", "")
 
 
-
 _ENTRY = re.compile(r"^\s*@(\w+)\s*[{(]\s*([^,\s]*)\s*,?", re.M)
 _FIELD = re.compile(r"^\s*(\w+)\s*=\s*", re.M)
 SOURCE_REQUIRED = ("title", "year", "url", "urldate")

@@ -4,7 +4,7 @@
 (``python -m handbook_tools linkcheck --write``; see :mod:`handbook_tools.sourcecheck`);
 the file is committed, so builds stay offline and reproducible.  The registry attaches a
 ``dead`` record (a definite failure confirmed on two days; never a network fault) to its
-source (:attr:`handbook_tools.registry.Source.dead`) and reports a dead source that has no
+source (:attr:`handbook_tools.bibfile.Source.dead`) and reports a dead source that has no
 ``archiveurl`` at its ``.bib`` line.
 
 Here the bibliography style named by ``bibtex_default_style`` (``plain`` in the handbook)

@@ -56,7 +56,6 @@ class AsOf:
         return AsOf(self.year, self.month).long()
 
 
-
 def long_date(day: dt.date) -> str:
     """'20 November 2026'."""
     return AsOf(day.year, day.month, day.day).long()

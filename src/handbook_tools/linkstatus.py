@@ -53,7 +53,6 @@ class LinkStatus:
         return long_date(self.checked)
 
 
-
 def _link_date(rec: Record, key: str, problems: list[Problem]) -> tuple[bool, dt.date | None]:
     """(usable, date) of an optional date field of a link status record."""
     value = rec.values.get(key)

@@ -43,7 +43,7 @@ from sphinxcontrib.mermaid import (
 )
 
 from .pictures import cache_dir, include_pdf, themed_svgs
-from .problems import Check
+from .problems import Check, warn
 
 logger = logging.getLogger(__name__)
 
@@ -164,10 +164,8 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     by_digest: dict[str, list[Diagram]] = {}
     for diagram in diagrams:
         if not diagram.alt and app.config.handbook_checks:
-            logger.warning("diagram has no text alternative: add an ':alt:' option that "
-                           "says in words what it shows", location=(diagram.docname,
-                                                                    diagram.line),
-                           type="handbook", subtype=Check.MERMAID.value)
+            warn(Check.MERMAID, "diagram has no text alternative: add an ':alt:' option that "
+                 "says in words what it shows", (diagram.docname, diagram.line))
         for name, ext, theme in variants:
             code = diagram.code_for(name)
             digest = diagram_hash(code)
@@ -190,8 +188,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     results = run_batch(app.config, jobs)
     if isinstance(results, str):
         first = by_digest[jobs[0]["digest"]][0]
-        logger.warning(results, location=(first.docname, first.line), type="handbook",
-                       subtype=Check.MERMAID.value)
+        warn(Check.MERMAID, results, (first.docname, first.line))
         for job in jobs:
             errors[job["digest"]] = results
         return
@@ -202,9 +199,8 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
             errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
     for digest, message in errors.items():
         for diagram in by_digest.get(digest, []):
-            logger.warning(f"Mermaid cannot render this diagram: {message}",
-                           location=(diagram.docname, diagram.line), type="handbook",
-                           subtype=Check.MERMAID.value)
+            warn(Check.MERMAID, f"Mermaid cannot render this diagram: {message}",
+                 (diagram.docname, diagram.line))
 
 
 _MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
@@ -218,8 +214,6 @@ def print_size(pdf: Path, scale: float = PRINT_SCALE) -> str:
         return "width=\\linewidth"
     x0, y0, x1, y1 = (float(v) for v in m.groups())
     return f"width={(x1 - x0) * scale:.1f}pt,height={(y1 - y0) * scale:.1f}pt"
-
-
 
 
 def mermaid_label(text: str) -> str:

@@ -91,7 +91,6 @@ def without_dates(pdf: bytes) -> bytes:
     return PDF_DATES.sub(lambda m: b" " * len(m.group(0)), pdf)
 
 
-
 def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
                 size: str, floating: bool = False) -> None:
     """Copy a vector PDF into the LaTeX output and include it, centred, as the node.

@@ -63,7 +63,6 @@ class Fact:
         return "review due" if self.is_stale(today) else "current"
 
 
-
 @dataclass
 class Registry:
     facts: dict[str, Fact] = field(default_factory=dict)
@@ -86,7 +85,6 @@ class Registry:
         """Facts of one numeric series, oldest first."""
         points = [f for f in self.facts.values() if f.series == name and f.number is not None]
         return sorted(points, key=lambda f: (f.as_of, f.id))
-
 
 
 # --------------------------------------------------------------------------- facts
@@ -216,7 +214,6 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
         chronology=v.get("chronology"), note=v.get("note"), caveat=v.get("caveat"),
         disputed=v.get("disputed"), lines=dict(rec.lines),
     )
-
 
 
 # --------------------------------------------------------------------------- loading

@@ -13,7 +13,6 @@ and the prose all take their dates from the registry::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +24,11 @@ from sphinx.util.docutils import SphinxDirective
 from .mermaid import generated_diagram, mermaid_label
 from .problems import Check, Problem, warn
 from .registry import Fact, Registry, fact_ref, suggest
-from .state import build_state, note_data_file
-from .yamlnodes import Record, fields_ok, load_records
+from .state import data_for_page
+from .yamlnodes import Record, fields_ok, load_records, new_id
 
 FIELDS = {"id": True, "name": True, "start": True, "end": False, "next": False,
           "trigger": False, "summary": False}
-MISSION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass
@@ -72,18 +70,9 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     for rec in records:
         if not fields_ok(rec, FIELDS, out.problems, tuple(FIELDS)):
             continue
-        mid = rec.values["id"]
-        if not MISSION_ID.match(mid):
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"bad mission id {mid!r}: lowercase letters, digits, "
-                                        "'-' and '_'", Check.SCHEMA))
+        mid = new_id(rec, "mission", seen, out.problems)
+        if mid is None:
             continue
-        if mid in seen:
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"duplicate mission id {mid!r} (first at "
-                                        f"{seen[mid].path}:{seen[mid].line})", Check.DUPLICATE))
-            continue
-        seen[mid] = rec
         start, end = (fact_ref(reg, rec, key, out.problems, Check.MISSION,
                                "name the fact that dates it", out.waiting)
                       for key in ("start", "end"))
@@ -135,9 +124,7 @@ class MissionDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        missions = build_state(self.env).missions
-        assert missions is not None
-        note_data_file(self.env, missions.path)
+        missions: Missions = data_for_page(self.env, "missions")
         if not missions.items and not missions.waiting:
             warn(Check.MISSION, "no missions to draw: add them to missions.yaml in the data "
                  "folder", self.get_location())

@@ -94,11 +94,12 @@ class Attribution:
 
 @dataclass
 class Publishers:
+    """The register read from one file: its publishers by id and by the domains they claim."""
+
     path: Path
-    display: str
+    display: str  #: the file as messages name it
     by_id: dict[str, Publisher] = field(default_factory=dict)
-    #: domain -> the publisher claiming it
-    by_domain: dict[str, Publisher] = field(default_factory=dict)
+    by_domain: dict[str, Publisher] = field(default_factory=dict)  #: domain -> its publisher
 
     def for_host(self, host: str) -> Publisher | None:
         host = host.lower().rstrip(".")

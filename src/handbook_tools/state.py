@@ -9,7 +9,7 @@ Every kind of data file has one path: :func:`load_data`, the extension's one
 ``builder-inited`` handler for data, loads each file once into a fresh state (fact
 references resolved), reports its problems, and hands the pybtex style what it needs; a
 role or directive that shows data notes the files as dependencies of its page
-(:func:`registry_for_page`, :func:`note_data_file`).  Parallel readers are forked after
+(:func:`registry_for_page`, :func:`data_for_page`).  Parallel readers are forked after
 ``builder-inited``, so each has the loaded state.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from .problems import warn
@@ -162,12 +162,15 @@ def registry_for_page(env: BuildEnvironment) -> Registry:
     return reg
 
 
-def note_data_file(env: BuildEnvironment, path: Path | None) -> None:
-    """The page being read shows data of ``path`` (and facts): read it again when either
-    changes."""
-    if path is not None:
-        env.note_dependency(str(path))
+def data_for_page(env: BuildEnvironment, name: str) -> Any:
+    """The loaded data of one file (``missions``, ``scenarios``: a field of the state), for
+    a directive of the page being read: the page is read again when the file or the
+    registry changes."""
+    data = getattr(build_state(env), name)
+    if data.path is not None:
+        env.note_dependency(str(data.path))
     registry_for_page(env)
+    return data
 
 
 def today(env: BuildEnvironment) -> dt.date:

@@ -1,7 +1,8 @@
 """Sphinx extension of the Iraq handbook: facts, glossary checks, diagrams, charts, links.
 
-Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits has
-``type="handbook"`` and a subtype named in :class:`handbook_tools.problems.Check`.
+Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits goes through
+:func:`handbook_tools.problems.warn`: its type is ``handbook``, its subtype a
+:class:`~handbook_tools.problems.Check` (the module map: CONTRIBUTING.md, "Architecture").
 """
 
 from __future__ import annotations

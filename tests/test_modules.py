@@ -54,3 +54,12 @@ def test_cache_folders_are_named_for_what_they_hold(tmp_path: Path,
     assert cache_dir(env, "charts") == tmp_path / "docs" / "../build/.cache" / "charts"
     monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(tmp_path / "shared"))
     assert cache_dir(env, "icons") == tmp_path / "shared" / "icons"
+
+
+def test_the_architecture_section_names_every_module() -> None:
+    text = (PACKAGE.parents[1] / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\b([a-z_]+\.py)\b", section))
+    modules = {p.name for p in MODULES} - {"__main__.py"}
+    assert modules - named == set(), "add these modules to CONTRIBUTING.md, Architecture"
+    assert named - modules - {"test_modules.py"} == set(), "no such module in the package"

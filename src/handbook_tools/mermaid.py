@@ -189,8 +189,6 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     if isinstance(results, str):
         first = by_digest[jobs[0]["digest"]][0]
         warn(Check.MERMAID, results, (first.docname, first.line))
-        for job in jobs:
-            errors[job["digest"]] = results
         return
     for job, res in zip(jobs, results, strict=False):
         if res.get("ok"):

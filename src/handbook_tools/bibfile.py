@@ -141,4 +141,3 @@ def load_sources(path: Path, display: str, problems: list[Problem],
                                     Check.BIB))
         out.append(Source(key, display, line, fields))
     return out
-

@@ -59,4 +59,3 @@ class AsOf:
 def long_date(day: dt.date) -> str:
     """'20 November 2026'."""
     return AsOf(day.year, day.month, day.day).long()
-

@@ -168,4 +168,3 @@ def apply_excerpt_status(reg: Registry, links: dict[str, LinkStatus]) -> None:
             assert status.excerpts_checked is not None
             days.append(status.excerpts_checked)
         fact.excerpt_gone = max(days) if days else None
-

@@ -30,13 +30,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS, ROOTS
-from handbook_tools import glossary, prose
+from handbook_tools import glossary, typedfigures
 from handbook_tools.cli import main
 from handbook_tools.missions import load_missions, mission_code
+from handbook_tools.pagechecks import unclosed_fences
 from handbook_tools.problems import Check, Problem
 from handbook_tools.registry import load_registry, stale_problems
 from handbook_tools.scenarios import load_scenarios, scenario_code
-from handbook_tools.sources import unclosed_fences
 from handbook_tools.yamlnodes import read_text
 
 SCALE = max(1, int(os.environ.get("HANDBOOK_FUZZ_SCALE", "1")))
@@ -391,7 +391,7 @@ def test_prose_scanners_never_crash_or_hang(text: str) -> None:
     gloss = glossary.Glossary()
     gloss.add(glossary.Entry(["ISF"], "glossary", 1, "Iraqi Security Forces"))
     with time_limit():
-        for raw, value in prose.numbers(text):
+        for raw, value in typedfigures.numbers(text):
             assert raw in text and value == float(raw.replace(",", ""))
         for token in glossary._tokens(text, gloss):
             assert token in text

@@ -602,7 +602,7 @@ def test_no_network_writes_nothing(tmp_path: Path, fault_server: FaultServer) ->
 
 
 def test_excerpt_comparison() -> None:
-    from handbook_tools.sourcecheck import excerpt_found, html_text, normalise
+    from handbook_tools.webpages import excerpt_found, html_text, normalise
 
     page = normalise(html_text(ARTICLE.decode()))
     assert "var s" not in page and "home" in page  # scripts go, navigation text stays
@@ -717,7 +717,7 @@ def test_bad_status_file_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_which_redirects_mean_the_page_is_gone() -> None:
-    from handbook_tools.sourcecheck import unrelated_redirect
+    from handbook_tools.webpages import unrelated_redirect
 
     page = "https://news.example/world/2024/story"
     assert unrelated_redirect(page, "https://news.example/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handbook_tools import mermaid
+from handbook_tools import mermaid, pictures
 
 
 def test_diagram_cache_key_includes_the_variant_config(monkeypatch) -> None:
@@ -42,7 +42,7 @@ MATPLOTLIB_LIKE = """<?xml version="1.0" encoding="utf-8"?>
 def test_svg_markup_is_valid_inline_html(tmp_path: Path) -> None:
     path = tmp_path / "chart-abc-dark.svg"
     path.write_text(MATPLOTLIB_LIKE, encoding="utf-8")
-    svg = mermaid._svg_markup(path)
+    svg = pictures._svg_markup(path)
     assert svg.startswith('<svg aria-hidden="true" focusable="false" ')
     assert "<metadata" not in svg and "rdf:" not in svg and "role=" not in svg
     # ids carry the file's prefix, and so do the references to them
@@ -58,5 +58,5 @@ def test_mermaid_ids_keep_their_own_prefix(tmp_path: Path) -> None:
     path = tmp_path / "0123abcd-light.svg"
     path.write_text('<svg id="hb-0123abcd-light"><marker id="hb-0123abcd-light_end"/>'
                     '<path marker-end="url(#hb-0123abcd-light_end)"/></svg>', encoding="utf-8")
-    svg = mermaid._svg_markup(path)
+    svg = pictures._svg_markup(path)
     assert 'id="hb-0123abcd-light_end"' in svg and "url(#hb-0123abcd-light_end)" in svg

@@ -1,7 +1,8 @@
 """Sphinx extension of the Iraq handbook: facts, glossary checks, diagrams, charts, links.
 
-Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits has
-``type="handbook"`` and a subtype named in :class:`handbook_tools.problems.Check`.
+Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits goes through
+:func:`handbook_tools.problems.warn`: its type is ``handbook``, its subtype a
+:class:`~handbook_tools.problems.Check` (the module map: CONTRIBUTING.md, "Architecture").
 """
 
 from __future__ import annotations
@@ -30,21 +31,19 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
+    from .pagechecks import setup_pagechecks
     from .scenarios import setup_scenarios
     from .share import setup_share
-    from .sources import setup_sources
     from .standing import setup_standing
+    from .state import load_data
 
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_config_value("handbook_data_dir", "_data", "env", str)
     app.add_config_value("handbook_today", "", "env", str)
     app.add_config_value("handbook_acronym_allowlist", [], "env", list)
-    app.add_config_value("handbook_check_prose", True, "env", bool)
-    app.add_config_value("handbook_check_unused_terms", True, "env", bool)
     app.add_config_value("handbook_cache_dir", "", "env", str)
     app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
-    app.add_config_value("handbook_pdf_name", "", "html", str)
     # Checks (Check values, such as "weak-only") reported as notes that do not fail the
     # build, while content catches up with a new rule; empty for a finished book.
     app.add_config_value("handbook_advisory_checks", [], "env", list)
@@ -54,6 +53,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # False: sphinxcontrib-mermaid's own output (client-side mermaid from its CDN in HTML,
     # one mermaid-cli process per diagram in LaTeX) instead of the batched inline SVG.
     app.add_config_value("handbook_render_diagrams", True, "env", bool)
+    # every data file, loaded once a build: the first handler, before any needs the data
+    app.connect("builder-inited", load_data)
     setup_facts(app)
     setup_freshness(app)
     setup_glossary(app)
@@ -62,7 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_missions(app)
     setup_scenarios(app)
     setup_chart(app)
-    setup_sources(app)
+    setup_pagechecks(app)
     setup_links(app)
     setup_bibstyle(app)
     setup_standing(app)
@@ -102,7 +103,7 @@ def _add_static(app: Sphinx) -> None:
 def _quiet_pybtex() -> None:
     """Let sphinxcontrib-bibtex read a bad .bib file without crashing the build.
 
-    Our own loader (registry.load_sources) parses each entry strictly and reports every
+    Our own loader (bibfile.load_sources) parses each entry strictly and reports every
     problem with the .bib file's line; pybtex's own console print would be a second,
     line-less message, so it is silenced.
     """

@@ -4,7 +4,7 @@
 (``python -m handbook_tools linkcheck --write``; see :mod:`handbook_tools.sourcecheck`);
 the file is committed, so builds stay offline and reproducible.  The registry attaches a
 ``dead`` record (a definite failure confirmed on two days; never a network fault) to its
-source (:attr:`handbook_tools.registry.Source.dead`) and reports a dead source that has no
+source (:attr:`handbook_tools.bibfile.Source.dead`) and reports a dead source that has no
 ``archiveurl`` at its ``.bib`` line.
 
 Here the bibliography style named by ``bibtex_default_style`` (``plain`` in the handbook)
@@ -31,9 +31,10 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 
-from .facts import data_dir, get_attributions, get_registry
-from .publishers import PUBLISHERS
-from .registry import LINK_STATUS
+from .linkstatus import LINK_STATUS
+from .publishers import PUBLISHERS, Attribution
+from .registry import Registry
+from .state import data_dir
 
 GROUP = "pybtex.style.formatting"
 PREFIX = "handbook-"
@@ -90,13 +91,13 @@ def use_archive_style(app: Sphinx, config: Config) -> None:
     config.bibtex_default_style = archive_style(config.bibtex_default_style)
 
 
-def note_dead_sources(app: Sphinx) -> None:
-    reg = get_registry(app.env)
+def note_sources(reg: Registry, atts: dict[str, Attribution]) -> None:
+    """The marks of this build's sources (called by state.load_data once the data files
+    are loaded): which are dead, who published each."""
     DEAD.clear()
     DEAD.update({key: src.dead.checked_text for key, src in reg.sources.items() if src.dead})
     STANDING.clear()
-    STANDING.update({key: (att.who(), att.standing)
-                     for key, att in get_attributions(app.env).items()})
+    STANDING.update({key: (att.who(), att.standing) for key, att in atts.items()})
 
 
 def outdated_bibliographies(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -118,5 +119,3 @@ def outdated_bibliographies(app: Sphinx, env: BuildEnvironment, added: set[str],
 def setup_bibstyle(app: Sphinx) -> None:
     app.connect("config-inited", use_archive_style)
     app.connect("env-get-outdated", outdated_bibliographies)
-    # after the registry is reloaded (facts.on_builder_inited, default priority 500)
-    app.connect("builder-inited", note_dead_sources, priority=650)

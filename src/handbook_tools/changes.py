@@ -24,8 +24,8 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from .edition import note_edition_doc
-from .facts import data_dir, registry_for_page, today
 from .registry import Fact, Registry, load_registry
+from .state import data_dir, registry_for_page, today
 
 FIRST_EDITION = "This is the first tagged edition; no earlier edition to compare with."
 NO_GIT = ("This copy was not built from a git checkout, so there is no earlier edition to "

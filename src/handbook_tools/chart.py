@@ -28,17 +28,15 @@ from typing import Any
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
 
-from .facts import registry_for_page
-from .mermaid import cache_dir, include_pdf, themed_svgs
-from .problems import Check
+from .pictures import cache_dir, include_pdf, themed_svgs
+from .problems import Check, warn
 from .registry import Fact, suggest
+from .state import registry_for_page
 
-logger = logging.getLogger(__name__)
 #: part of every cached chart's name: an edit of the drawing code draws the chart again
 CHART_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 THEMES = {
@@ -165,24 +163,21 @@ class TroopChartDirective(SphinxDirective):
         title = self.options.get("title", "US troops in Iraq")
         points = reg.series(series)
         if len(points) < 2:
-            logger.warning(f"series {series!r} has {len(points)} point(s): a chart needs two "
-                           "or more facts with this 'series' and a 'number'",
-                           location=self.get_location(), type="handbook",
-                           subtype=Check.SCHEMA.value)
+            warn(Check.SCHEMA, f"series {series!r} has {len(points)} point(s): a chart needs two "
+                 "or more facts with this 'series' and a 'number'", self.get_location())
             return []
         gaps = self._gaps(reg.facts)
         for gap in gaps:
             for p in points:
                 if gap.holds(p):
-                    logger.warning(f"point {p.id!r} ({p.as_of.iso()}) lies inside the gap "
-                                   f"{gap.start.id} \u2013 {gap.end.id}: correct the point or "
-                                   "the gap", location=self.get_location(), type="handbook",
-                                   subtype=Check.SCHEMA.value)
+                    warn(Check.SCHEMA, f"point {p.id!r} ({p.as_of.iso()}) lies inside the gap "
+                         f"{gap.start.id} \u2013 {gap.end.id}: correct the point or "
+                         "the gap", self.get_location())
         key = "|".join(f"{p.id}={p.as_of.iso()}={p.number}" for p in points)
         key += "|".join(f"|gap={g.start.as_of.iso()}={g.end.as_of.iso()}={g.label}"
                         for g in gaps)
         digest = hashlib.sha256(f"{CHART_VERSION}|{title}|{key}".encode()).hexdigest()[:16]
-        folder = cache_dir(self.env)
+        folder = cache_dir(self.env, "charts")
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for variant, ext in (("light", "svg"), ("dark", "svg"), ("print", "pdf")):
@@ -211,23 +206,19 @@ class TroopChartDirective(SphinxDirective):
         try:
             wanted = parse_gaps(self.options.get("gap", ""))
         except ValueError as err:
-            logger.warning(str(err), location=self.get_location(), type="handbook",
-                           subtype=Check.SCHEMA.value)
+            warn(Check.SCHEMA, str(err), self.get_location())
             return []
         gaps = []
         for start_id, end_id, label in wanted:
             unknown = [i for i in (start_id, end_id) if i not in facts]
             if unknown:
-                logger.warning(f"gap: {unknown[0]!r} is not a fact id of the registry"
-                               f"{suggest(unknown[0], facts)}", location=self.get_location(),
-                               type="handbook", subtype=Check.UNKNOWN_FACT.value)
+                warn(Check.UNKNOWN_FACT, f"gap: {unknown[0]!r} is not a fact id of the registry"
+                     f"{suggest(unknown[0], facts)}", self.get_location())
                 continue
             gap = Gap(facts[start_id], facts[end_id], label)
             if gap.end.as_of.first_day <= gap.start.as_of.first_day:
-                logger.warning(f"gap: {end_id!r} ({gap.end.as_of.iso()}) is not after "
-                               f"{start_id!r} ({gap.start.as_of.iso()})",
-                               location=self.get_location(), type="handbook",
-                               subtype=Check.SCHEMA.value)
+                warn(Check.SCHEMA, f"gap: {end_id!r} ({gap.end.as_of.iso()}) is not after "
+                     f"{start_id!r} ({gap.start.as_of.iso()})", self.get_location())
                 continue
             gaps.append(gap)
         return gaps

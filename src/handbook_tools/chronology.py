@@ -13,7 +13,7 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import registry_for_page
+from .state import registry_for_page
 
 
 def _cell(text: str) -> str:

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from .problems import Check, Problem
+from .problems import WARNING_TYPE, Check, Problem
 from .publishers import Publishers, counts_text, load_all, standing_counts
 from .registry import Registry, stale_problems
 from .settings import reference_date
@@ -113,7 +113,7 @@ def parse_warnings(text: str) -> list[Problem]:
         m = WARNING.match(raw)
         if not m:
             continue
-        kind = (m["type"] or "sphinx").removeprefix("handbook.")
+        kind = (m["type"] or "sphinx").removeprefix(WARNING_TYPE + ".")
         check: Check | str = Check(kind) if kind in Check._value2member_map_ else kind
         out.append(Problem(_relative(m["loc"] or "<build>"), int(m["line"] or 0), m["msg"],
                            check))

@@ -22,15 +22,12 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from .facts import bib_paths, get_attributions, get_registry
-from .problems import Check
+from .problems import Check, warn
 from .publishers import Attribution, best_standing
 from .registry import Fact, Registry
-
-logger = logging.getLogger(__name__)
+from .state import bib_paths, get_attributions, get_registry
 
 FOLDER = "data"
 SERIES = "us-troops-iraq"
@@ -146,9 +143,8 @@ class DataFileRole(SphinxRole):
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         name = self.text.strip()
         if name not in FILES:
-            logger.warning(f"{{data-file}}`{name}`: not a download (one of: "
-                           f"{', '.join(FILES)})", location=self.get_location(),
-                           type="handbook", subtype=Check.SCHEMA.value)
+            warn(Check.SCHEMA, f"{{data-file}}`{name}`: not a download (one of: "
+                 f"{', '.join(FILES)})", self.get_location())
         node = nodes.reference(self.rawtext, "", nodes.literal(text=name),
                                refuri=f"{FOLDER}/{name}", classes=["hb-data-file"])
         node["hb_data_file"] = name

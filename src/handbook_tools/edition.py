@@ -27,9 +27,9 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import get_publishers, registry_for_page
+from .dates import long_date
 from .publishers import STANDINGS, standing_counts
-from .registry import long_date
+from .state import get_publishers, registry_for_page
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def edition_date(env: BuildEnvironment) -> dt.date:
     try:
         return dt.datetime.strptime(str(env.config.version), "%Y.%m.%d").date()
     except ValueError:
-        from .facts import today
+        from .state import today
 
         return today(env)
 

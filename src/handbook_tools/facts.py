@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -21,77 +20,14 @@ from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.domains import Domain
 from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 from sphinx.util.nodes import make_refnode
 
-from .problems import Check, Problem
-from .publishers import Attribution, Publishers, attributions, best_standing, load_all
-from .registry import Fact, Registry, long_date, stale_problems, suggest
-from .settings import reference_date
-from .state import build_state, reset_state
-
-logger = logging.getLogger(__name__)
-
-
-def warn(problem: Problem) -> None:
-    """Emit a problem of a data file as a Sphinx warning naming its file and line."""
-    logger.warning(problem.message, location=problem.location, type="handbook",
-                   subtype=problem.kind)
-
-
-# --------------------------------------------------------------------------- state
-
-def data_dir(env: BuildEnvironment) -> Path:
-    return Path(env.srcdir, env.config.handbook_data_dir)
-
-
-def data_file(env: BuildEnvironment, name: str) -> tuple[Path, str]:
-    """A data file's path, and the path to show in messages (relative to the working
-    folder where it can be)."""
-    path = data_dir(env) / name
-    try:
-        return path, str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path, str(path)
-
-
-def bib_paths(env: BuildEnvironment) -> list[Path]:
-    return [Path(env.srcdir, p) for p in env.config.bibtex_bibfiles]
-
-
-def get_registry(env: BuildEnvironment) -> Registry:
-    state = build_state(env)
-    if state.registry is None:
-        state.registry, state.publishers = load_all(data_dir(env), bib_paths(env),
-                                                    display_root=Path.cwd())
-    return state.registry
-
-
-def get_publishers(env: BuildEnvironment) -> Publishers | None:
-    """The publisher register (loaded with the registry); None when the project has none."""
-    get_registry(env)
-    pubs: Publishers | None = build_state(env).publishers
-    return pubs
-
-
-def get_attributions(env: BuildEnvironment) -> dict[str, Attribution]:
-    """Source key -> its publisher and standing (empty without a publisher register)."""
-    pubs = get_publishers(env)
-    return {} if pubs is None else attributions(get_registry(env), pubs)
-
-
-def registry_for_page(env: BuildEnvironment) -> Registry:
-    """The registry, for a role or directive of the page being read: the page is read
-    again when any data file of the registry changes."""
-    reg = get_registry(env)
-    for path in reg.files:
-        env.note_dependency(str(path))
-    return reg
-
-
-def today(env: BuildEnvironment) -> dt.date:
-    return reference_date(env.config.handbook_today)
+from .dates import long_date
+from .problems import Check, warn
+from .publishers import Attribution, best_standing
+from .registry import Fact, Registry, suggest
+from .state import build_state, get_attributions, get_registry, registry_for_page, today
 
 
 def anchor(fact_id: str) -> str:
@@ -175,11 +111,10 @@ class FactRole(SphinxRole):
             return [nodes.inline(self.rawtext, f"[fact {fact_id}: see the data error]",
                                  classes=["hb-fact", "hb-fact-unknown"])], []
         if fact is None:
-            logger.warning(
-                f"unknown fact id {fact_id!r}{suggest(fact_id, reg.facts)}: add it to "
-                f"{self.config.handbook_data_dir}/facts/*.yaml or correct the id",
-                location=self.get_location(), type="handbook",
-                subtype=Check.UNKNOWN_FACT.value)
+            warn(Check.UNKNOWN_FACT,
+                 f"unknown fact id {fact_id!r}{suggest(fact_id, reg.facts)}: add it to "
+                 f"{self.config.handbook_data_dir}/facts/*.yaml or correct the id",
+                 self.get_location())
             return [nodes.inline(self.rawtext, f"[unknown fact: {fact_id}]",
                                  classes=["hb-fact", "hb-fact-unknown"])], []
         return [render_fact(self, fact, self.mode, today(self.env))], []
@@ -385,18 +320,6 @@ def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str]
 
 # --------------------------------------------------------------------------- checks
 
-def report_registry(app: Sphinx) -> None:
-    """Warn, once a build, about every problem of the data files and stale facts."""
-    reg = get_registry(app.env)
-    advisory = set(app.config.handbook_advisory_checks)
-    for problem in sorted(reg.problems) + stale_problems(reg, today(app.env)):
-        if problem.kind in advisory:  # a note, not a warning: see handbook_advisory_checks
-            logger.info(f"advisory: {problem.message} ({problem.kind})",
-                        location=problem.location)
-        else:
-            warn(problem)
-
-
 def fact_ids_used_by_data(env: BuildEnvironment) -> set[str]:
     """Facts consumed by generated pictures and tables (chart, chronology, diagrams)."""
     reg = get_registry(env)
@@ -413,15 +336,9 @@ def check_unused(app: Sphinx, env: BuildEnvironment) -> None:
     used = domain.used_ids() | fact_ids_used_by_data(env)
     for fact in sorted(reg.facts.values(), key=lambda f: (f.path, f.line)):
         if fact.id not in used:
-            warn(Problem(fact.path, fact.lines.get("id", fact.line),
-                         f"fact {fact.id!r} is never used: cite it with {{fact}}`{fact.id}` "
-                         "or remove it", Check.UNUSED_FACT))
-
-
-def on_builder_inited(app: Sphinx) -> None:
-    reset_state(app.env)
-    if app.config.handbook_checks:
-        report_registry(app)
+            warn(Check.UNUSED_FACT, f"fact {fact.id!r} is never used: cite it with "
+                 f"{{fact}}`{fact.id}` or remove it",
+                 f"{fact.path}:{fact.lines.get('id', fact.line)}")
 
 
 def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
@@ -436,7 +353,6 @@ def setup_facts(app: Sphinx) -> None:
     app.add_role_to_domain("fact", "date", FactRole("date"))
     app.add_node(fact_register)
     app.add_directive("fact-register", FactRegisterDirective)
-    app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", register_always_outdated)
     app.connect("env-updated", on_env_updated)
     app.connect("doctree-resolved", fill_registers)

@@ -13,8 +13,9 @@ import datetime as dt
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from .facts import FactDomain, get_registry, today
+from .facts import FactDomain
 from .registry import Fact
+from .state import get_registry, today
 
 
 def _long_date(day: dt.date) -> str:

@@ -4,9 +4,9 @@
   names the few that need no entry);
 - ``term-link``: the first use of a glossary term on a page is plain text, not ``{term}``;
 - ``unused-term``: a glossary entry that no page links to;
-- ``expansion``: "Long Name (ACR)" in prose that differs from the glossary's expansion;
-- ``typed-figure``: a number the registry holds, or a grouped figure such as 170,000,
-  typed in prose instead of cited with ``{fact}``.
+- ``expansion``: "Long Name (ACR)" in prose that differs from the glossary's expansion.
+
+The same walk of each page feeds the ``typed-figure`` check (:mod:`handbook_tools.typedfigures`).
 
 The checks walk the pickled doctrees in the main process, after every reader has merged,
 so they are parallel-safe and run on every build.
@@ -21,13 +21,11 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 
-from .facts import get_registry
-from .problems import Check
-from .prose import Chunk, is_year, numbers, walk
-
-logger = logging.getLogger(__name__)
+from .problems import Check, warn
+from .prose import Chunk, walk
+from .state import get_registry
+from .typedfigures import check_chunk, figures_held
 
 ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*)(?![\w-])")
 EXPANDED = re.compile(r"([\w'’-]+,?(?:\s[\w'’-]+,?){0,8})\s\(([A-Z][A-Za-z0-9-]+)\)")
@@ -121,10 +119,6 @@ def _tokens(text: str, gloss: Glossary) -> list[str]:
     return out
 
 
-def _warn(env: BuildEnvironment, docname: str, line: int, msg: str, check: Check) -> None:
-    logger.warning(msg, location=(docname, line), type="handbook", subtype=check.value)
-
-
 def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_docs: set[str],
                allow: set[str], held: dict[float, str]) -> None:
     """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id."""
@@ -150,31 +144,18 @@ def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_do
                 if entry is None:
                     if "acronym:" + token not in reported:
                         reported.add("acronym:" + token)
-                        _warn(env, docname, item.line,
-                              f"acronym {token!r} is not defined in the glossary: add an "
-                              "entry, or add it to handbook_acronym_allowlist in conf.py "
-                              "with a reason", Check.ACRONYM)
+                        warn(Check.ACRONYM, f"acronym {token!r} is not defined in the "
+                             "glossary: add an entry, or add it to handbook_acronym_allowlist "
+                             "in conf.py with a reason", (docname, item.line))
                     continue
             if entry is None or is_glossary or item.in_title:
                 continue
             if id(entry) not in linked and "term:" + token not in reported:
                 reported.add("term:" + token)
                 entry.flagged = True  # the unlinked use is the one message about it
-                _warn(env, docname, item.line,
-                      f"first use of glossary term {token!r} on this page is not linked: "
-                      f"write {{term}}`{token}`", Check.TERM_LINK)
-        for raw, value in numbers(text):
-            if is_year(raw, value):
-                continue
-            fact_id = held.get(value)
-            if fact_id is not None and value >= 10:
-                _warn(env, docname, item.line,
-                      f"figure {raw} is typed in prose but the registry holds it: write "
-                      f"{{fact}}`{fact_id}`", Check.TYPED_FIGURE)
-            elif "," in raw:
-                _warn(env, docname, item.line,
-                      f"figure {raw} is typed in prose without a source: add it to the fact "
-                      "registry and cite it with {fact}", Check.TYPED_FIGURE)
+                warn(Check.TERM_LINK, f"first use of glossary term {token!r} on this page "
+                     f"is not linked: write {{term}}`{token}`", (docname, item.line))
+        check_chunk(docname, item, held)
     if is_glossary:
         return
     for para in tree.findall(nodes.paragraph):
@@ -188,32 +169,26 @@ def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_do
             want = _norm(entry.expansion)
             got = " ".join(_norm(m.group(1)).split()[-len(want.split()):])
             if got != want:
-                _warn(env, docname, para.line or 0,
-                      f"{acr} is expanded as {got!r} here but as "
-                      f"{entry.expansion!r} in the glossary: use one expansion",
-                      Check.EXPANSION)
+                warn(Check.EXPANSION, f"{acr} is expanded as {got!r} here but as "
+                     f"{entry.expansion!r} in the glossary: use one expansion",
+                     (docname, para.line or 0))
 
 
 def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
-    if not app.config.handbook_check_prose or not app.config.handbook_checks:
+    if not app.config.handbook_checks:
         return
     gloss = collect_glossary(env)
     glossary_docs = {e.docname for e in gloss.entries}
     allow = set(app.config.handbook_acronym_allowlist)
-    held: dict[float, str] = {}
-    for fact in get_registry(env).facts.values():
-        if fact.number is not None:
-            held.setdefault(float(fact.number), fact.id)
+    held = figures_held(get_registry(env))
     for docname in sorted(env.found_docs):
         if docname in env.all_docs:
             check_page(env, docname, gloss, glossary_docs, allow, held)
-    if not app.config.handbook_check_unused_terms:
-        return
     for entry in gloss.entries:
         if not entry.used and not entry.flagged:
-            _warn(env, entry.docname, entry.line,
-                  f"glossary entry {' / '.join(entry.terms)!r} is never linked from a page: "
-                  f"link it with {{term}}`{entry.terms[0]}` or remove it", Check.UNUSED_TERM)
+            warn(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is never "
+                 f"linked from a page: link it with {{term}}`{entry.terms[0]}` or remove it",
+                 (entry.docname, entry.line))
 
 
 def setup_glossary(app: Sphinx) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .mermaid import cache_dir
+from .pictures import cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
     source = original if original.is_file() else font
     points = used_code_points(Path(app.outdir))
     key = hashlib.sha256(source.read_bytes() + repr(sorted(points)).encode()).hexdigest()[:16]
-    cached = cache_dir(app.env).parent / "icons" / f"fa-solid-900-{key}.woff2"
+    cached = cache_dir(app.env, "icons") / f"fa-solid-900-{key}.woff2"
     if not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
         options = subset.Options()

@@ -35,12 +35,9 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util import logging
 from sphinx.writers.latex import LaTeXTranslator
 
-from .problems import Check, Problem
-
-logger = logging.getLogger(__name__)
+from .problems import Check, Problem, warn
 
 #: the comment written before each block of the ``.tex`` file
 MARKER = "% handbook-source: "
@@ -314,9 +311,8 @@ def check_raw_latex(app: Sphinx, doctree: nodes.document) -> None:
             continue
         what = raw_latex_problem(node.astext())
         if what:
-            logger.warning(f"raw LaTeX would break the PDF from here on: {what} (the HTML "
-                           "ignores raw LaTeX; only the PDF fails)", location=node,
-                           type="handbook", subtype=Check.LATEX.value)
+            warn(Check.LATEX, f"raw LaTeX would break the PDF from here on: {what} (the HTML "
+                 "ignores raw LaTeX; only the PDF fails)", node)
 
 
 # --------------------------------------------------------------------------- set-up

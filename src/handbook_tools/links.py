@@ -15,11 +15,8 @@ from urllib.parse import unquote, urlsplit
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 
-from .problems import Check
-
-logger = logging.getLogger(__name__)
+from .problems import Check, warn
 
 #: files a build may link to before they exist: the PDF is copied in by `make` after the
 #: HTML build, so `make html` alone leaves the link for `make` (or `make pdf`) to fill
@@ -137,8 +134,7 @@ def check_built_links(app: Sphinx, exception: Exception | None) -> None:
         if docname in app.env.all_docs:
             line = _source_line(app.env, docname, url)
             location = (docname, line) if line else docname
-        logger.warning(f"broken internal link {url!r} in {page}: {reason}",
-                       location=location, type="handbook", subtype=Check.LINK.value)
+        warn(Check.LINK, f"broken internal link {url!r} in {page}: {reason}", location)
 
 
 def setup_links(app: Sphinx) -> None:

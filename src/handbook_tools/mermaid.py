@@ -42,8 +42,8 @@ from sphinxcontrib.mermaid import (
     mermaid,
 )
 
-from .problems import Check
-from .state import build_state
+from .pictures import cache_dir, include_pdf, themed_svgs
+from .problems import Check, warn
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +107,8 @@ def diagram_hash(code: str) -> str:
     return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
 
 
-def cache_dir(env: BuildEnvironment) -> Path:
-    """Where rendered diagrams and charts are kept between builds: ``HANDBOOK_CACHE_DIR``,
-    else ``handbook_cache_dir`` (relative to the source folder), else beside the doctrees."""
-    configured = os.environ.get("HANDBOOK_CACHE_DIR") or env.config.handbook_cache_dir
-    base = Path(env.srcdir, configured) if configured else Path(env.doctreedir).parent
-    return Path(base, "mermaid-cache")
-
-
 def variant_path(env: BuildEnvironment, digest: str, name: str, ext: str) -> Path:
-    return cache_dir(env) / f"{digest}-{name}.{ext}"
+    return cache_dir(env, "diagrams") / f"{digest}-{name}.{ext}"
 
 
 def collect(env: BuildEnvironment) -> list[Diagram]:
@@ -161,23 +153,19 @@ def run_batch(config: Config, jobs: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     """Render, in one browser session, every variant the builder needs and lacks."""
-    state = build_state(env)
-    state.mermaid_errors, state.mermaid_rendered = {}, 0
     if not app.config.handbook_render_diagrams:
         return
     variants = VARIANTS.get(app.builder.name) or VARIANTS.get(app.builder.format)
     if not variants:
         return
     diagrams = collect(env)
-    errors = state.mermaid_errors
+    errors: dict[str, str] = {}  # diagram hash -> mermaid's error message
     jobs: list[dict[str, Any]] = []
     by_digest: dict[str, list[Diagram]] = {}
     for diagram in diagrams:
         if not diagram.alt and app.config.handbook_checks:
-            logger.warning("diagram has no text alternative: add an ':alt:' option that "
-                           "says in words what it shows", location=(diagram.docname,
-                                                                    diagram.line),
-                           type="handbook", subtype=Check.MERMAID.value)
+            warn(Check.MERMAID, "diagram has no text alternative: add an ':alt:' option that "
+                 "says in words what it shows", (diagram.docname, diagram.line))
         for name, ext, theme in variants:
             code = diagram.code_for(name)
             digest = diagram_hash(code)
@@ -200,82 +188,17 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
     results = run_batch(app.config, jobs)
     if isinstance(results, str):
         first = by_digest[jobs[0]["digest"]][0]
-        logger.warning(results, location=(first.docname, first.line), type="handbook",
-                       subtype=Check.MERMAID.value)
-        for job in jobs:
-            errors[job["digest"]] = results
+        warn(Check.MERMAID, results, (first.docname, first.line))
         return
     for job, res in zip(jobs, results, strict=False):
         if res.get("ok"):
             os.replace(job["out"], job["final"])
-            state.mermaid_rendered += 1
         elif job["digest"] not in errors:
             errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
     for digest, message in errors.items():
         for diagram in by_digest.get(digest, []):
-            logger.warning(f"Mermaid cannot render this diagram: {message}",
-                           location=(diagram.docname, diagram.line), type="handbook",
-                           subtype=Check.MERMAID.value)
-
-
-_LABEL_P = re.compile(r"<span(\s[^>]*)?>(<p>(?:(?!</?p>).)*</p>)</span>", re.S)
-
-
-def _svg_markup(path: Path) -> str:
-    """The SVG of ``path`` as valid inline HTML (the Nu validator passes it).
-
-    - ids get the file's prefix ``hb-<stem>-`` (references too), so the light and dark
-      copies of a chart on one page have no id in common (matplotlib's ``figure_1``...);
-    - matplotlib's RDF ``<metadata>`` goes: foreign namespaces are not allowed in HTML;
-    - the root's ARIA ``role`` goes: the SVG is ``aria-hidden``, the wrapper is the image;
-    - Mermaid's empty ``<rect/>`` gets its (SVG 2 default) zero size;
-    - Mermaid's label ``<span><p>`` becomes ``<div><p>``: a block inside an inline element
-      is not allowed, and an inline holding only a block renders as a block anyway.
-    """
-    text = path.read_text(encoding="utf-8")
-    start = text.find("<svg")
-    svg = text[start:] if start >= 0 else text
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    head_end = svg.find(">")
-    svg = re.sub(r'\srole="[^"]*"', "", svg[:head_end], count=1) + svg[head_end:]
-    svg = svg.replace("<rect/>", '<rect width="0" height="0"/>')
-    svg = _LABEL_P.sub(r"<div\1>\2</div>", svg)
-    prefix = f"hb-{path.stem}"  # Mermaid's ids already start with it (its svgId)
-    own = sorted({i for i in re.findall(r'\sid="([^"]+)"', svg) if not i.startswith(prefix)},
-                 key=len, reverse=True)
-    if own:
-        alt = "|".join(re.escape(i) for i in own)
-        svg = re.sub(rf'(\sid="|href="#|url\(#)({alt})(?=[")])',
-                     lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
-    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
-
-
-def themed_svgs(self: HTML5Translator, node: nodes.Element, classes: str, alt: str,
-                light: Path, dark: Path) -> None:
-    """Light and dark SVGs inline, switched by the theme's mode, as one image with ``alt``.
-
-    The node's first id (a label placed before the directive) becomes the element's id.
-    An EPUB gets the light SVG only: e-readers have no theme switch to hide the other one."""
-    ident = f' id="{node["ids"][0]}"' if node.get("ids") else ""
-    if self.builder.name == "epub":
-        self.body.append(f'<div{ident} class="{classes}" role="img" '
-                         f'aria-label="{self.attval(alt)}">{_svg_markup(light)}</div>\n')
-        return
-    self.body.append(
-        f'<div{ident} class="{classes}" role="img" aria-label="{self.attval(alt)}">'
-        f'<div class="only-light">{_svg_markup(light)}</div>'
-        f'<div class="only-dark">{_svg_markup(dark)}</div></div>\n')
-
-
-#: the time stamps Chromium writes into every PDF: the time of rendering
-PDF_DATES = re.compile(rb"/(?:CreationDate|ModDate)\s*\((?:[^()\\]|\\.)*\)")
-
-
-def without_dates(pdf: bytes) -> bytes:
-    """The PDF with its creation and modification dates blanked out (replaced by spaces of
-    the same length, so every byte offset of the file stays valid): two builds of the same
-    diagram then give the same bytes."""
-    return PDF_DATES.sub(lambda m: b" " * len(m.group(0)), pdf)
+            warn(Check.MERMAID, f"Mermaid cannot render this diagram: {message}",
+                 (diagram.docname, diagram.line))
 
 
 _MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
@@ -289,28 +212,6 @@ def print_size(pdf: Path, scale: float = PRINT_SCALE) -> str:
         return "width=\\linewidth"
     x0, y0, x1, y1 = (float(v) for v in m.groups())
     return f"width={(x1 - x0) * scale:.1f}pt,height={(y1 - y0) * scale:.1f}pt"
-
-
-def include_pdf(self: LaTeXTranslator, node: nodes.Element, source: Path, name: str,
-                size: str, floating: bool = False) -> None:
-    """Copy a vector PDF into the LaTeX output and include it, centred, as the node.
-
-    ``floating``: in a float without caption, which LaTeX may move to the next page when the
-    picture does not fit under the text before it (no half-empty page before a tall one)."""
-    # a MyST label just before the picture, ``(name)=``, is labelled by Sphinx's own
-    # visit_target; labelling its id again would make LaTeX warn "multiply defined"
-    done: set[str] = set()
-    if node.parent is not None:
-        for sibling in reversed(node.parent.children[:node.parent.index(node)]):
-            if not isinstance(sibling, nodes.target):
-                break
-            done.add(sibling.get("refid", ""))
-    self.body.append("".join(self.hypertarget(i, anchor=False) for i in node["ids"]
-                             if i not in done))
-    Path(self.builder.outdir, name).write_bytes(without_dates(source.read_bytes()))
-    env = ("figure}[htbp]\\centering", "figure}") if floating else ("center}", "center}")
-    self.body.append(f"\n\\begin{{{env[0]}\\sphinxincludegraphics[{size}]{{{name}}}"
-                     f"\\end{{{env[1]}\n")
 
 
 def mermaid_label(text: str) -> str:

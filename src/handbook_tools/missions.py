@@ -13,29 +13,22 @@ and the prose all take their dates from the registry::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
-from .problems import Check, Problem
+from .problems import Check, Problem, warn
 from .registry import Fact, Registry, fact_ref, suggest
-from .state import build_state
-from .yamlnodes import Record, fields_ok, load_records
-
-logger = logging.getLogger(__name__)
+from .state import data_for_page
+from .yamlnodes import Record, fields_ok, load_records, new_id
 
 FIELDS = {"id": True, "name": True, "start": True, "end": False, "next": False,
           "trigger": False, "summary": False}
-MISSION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass
@@ -77,18 +70,9 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     for rec in records:
         if not fields_ok(rec, FIELDS, out.problems, tuple(FIELDS)):
             continue
-        mid = rec.values["id"]
-        if not MISSION_ID.match(mid):
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"bad mission id {mid!r}: lowercase letters, digits, "
-                                        "'-' and '_'", Check.SCHEMA))
+        mid = new_id(rec, "mission", seen, out.problems)
+        if mid is None:
             continue
-        if mid in seen:
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"duplicate mission id {mid!r} (first at "
-                                        f"{seen[mid].path}:{seen[mid].line})", Check.DUPLICATE))
-            continue
-        seen[mid] = rec
         start, end = (fact_ref(reg, rec, key, out.problems, Check.MISSION,
                                "name the fact that dates it", out.waiting)
                       for key in ("start", "end"))
@@ -116,16 +100,6 @@ def load_missions(path: Path, display: str, reg: Registry) -> Missions:
     return out
 
 
-def get_missions(env: BuildEnvironment) -> Missions:
-    state = build_state(env)
-    found: Missions | None = state.missions
-    if found is None:
-        path, display = data_file(env, "missions.yaml")
-        found = load_missions(path, display, get_registry(env))
-        state.missions = found
-    return found
-
-
 def mission_code(missions: Missions) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     lines = ["flowchart TD"]
@@ -150,28 +124,13 @@ class MissionDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        missions = get_missions(self.env)
-        if missions.path:
-            self.env.note_dependency(str(missions.path))
-        registry_for_page(self.env)
+        missions: Missions = data_for_page(self.env, "missions")
         if not missions.items and not missions.waiting:
-            logger.warning("no missions to draw: add them to missions.yaml in the data folder",
-                           location=self.get_location(), type="handbook",
-                           subtype=Check.MISSION.value)
+            warn(Check.MISSION, "no missions to draw: add them to missions.yaml in the data "
+                 "folder", self.get_location())
             return []
         return generated_diagram(self, *mission_code(missions))
 
 
-def report_missions(app: Sphinx) -> None:
-    """Report the missions data once a build (the state was reset by facts.py, which runs
-    first at ``builder-inited``)."""
-    missions = get_missions(app.env)
-    for problem in missions.problems:
-        warn(problem)
-    # facts the missions data consumes count as used (read by facts.check_unused)
-    build_state(app.env).data_uses |= missions.fact_ids()
-
-
 def setup_missions(app: Sphinx) -> None:
     app.add_directive("mission-diagram", MissionDiagramDirective)
-    app.connect("builder-inited", report_missions, priority=600)

@@ -1,9 +1,14 @@
-"""One type for every problem the checks find, shared by the Sphinx extension and the CLI."""
+"""One type for every problem the checks find, shared by the Sphinx extension and the CLI,
+and the one way the extension reports one: :func:`warn` (as MyST-Parser's ``warnings_``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+#: the type of every warning the extension emits; the subtype is the :class:`Check`
+WARNING_TYPE = "handbook"
 
 
 class Check(StrEnum):
@@ -60,3 +65,14 @@ class Problem:
     def location(self) -> str:
         """The ``path:line`` string Sphinx prints verbatim in a warning."""
         return f"{self.path}:{self.line}"
+
+
+def warn(check: Check | str, message: str, location: Any) -> None:
+    """Emit one problem as a Sphinx warning ``type="handbook", subtype=check``.
+
+    ``location``: a ``path:line`` string (a data file's place, as :attr:`Problem.location`),
+    a ``(docname, line)`` pair or a node, as Sphinx's logger takes them."""
+    from sphinx.util import logging  # here: the CLI imports this module without Sphinx
+
+    logging.getLogger(__name__).warning(message, location=location, type=WARNING_TYPE,
+                                        subtype=str(check))

@@ -6,7 +6,6 @@ are not prose: checks of typed figures and acronyms skip them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -70,33 +69,3 @@ def walk(node: nodes.Node, in_title: bool = False) -> Iterator[nodes.Node | Chun
                                    | nodes.rubric)
     for child in node.children:
         yield from walk(child, title)
-
-
-def chunks(doctree: nodes.Node) -> Iterator[Chunk]:
-    for item in walk(doctree):
-        if isinstance(item, Chunk):
-            yield item
-
-
-NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w,]\d|\w)")
-
-
-MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
-          "December")
-NEAR_MONTH = re.compile(rf"(?:\b(?:{MONTHS})\s+$)|(?:^\s+(?:{MONTHS})\b)")
-
-
-def numbers(text: str) -> Iterator[tuple[str, float]]:
-    """Figures in a text; a day of a month ("September 11", "20 March") is a date."""
-    for m in NUMBER.finditer(text):
-        if "," not in m.group(1) and re.match(r"-[a-z]", text[m.end():m.end() + 2]):
-            continue  # a compound modifier: "180-degree", "12-month"
-        if NEAR_MONTH.search(text[max(0, m.start() - 12):m.start()]) or NEAR_MONTH.search(
-                text[m.end():m.end() + 12]):
-            continue
-        raw = m.group(1)
-        yield raw, float(raw.replace(",", ""))
-
-
-def is_year(raw: str, value: float) -> bool:
-    return "," not in raw and "." not in raw and 1900 <= value <= 2100

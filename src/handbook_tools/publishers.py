@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .bibfile import Source
 from .problems import Check, Problem
-from .registry import Fact, Registry, Source
+from .registry import Fact, Registry
 from .yamlnodes import fields_ok, load_records
 
 #: the file, in the data folder, holding the publisher register
@@ -93,11 +94,12 @@ class Attribution:
 
 @dataclass
 class Publishers:
+    """The register read from one file: its publishers by id and by the domains they claim."""
+
     path: Path
-    display: str
+    display: str  #: the file as messages name it
     by_id: dict[str, Publisher] = field(default_factory=dict)
-    #: domain -> the publisher claiming it
-    by_domain: dict[str, Publisher] = field(default_factory=dict)
+    by_domain: dict[str, Publisher] = field(default_factory=dict)  #: domain -> its publisher
 
     def for_host(self, host: str) -> Publisher | None:
         host = host.lower().rstrip(".")

@@ -1,14 +1,14 @@
-"""The fact registry and the source list: loading, schema validation, freshness.
+"""The fact registry: loading, schema validation, freshness, references to facts.
 
 Facts live in ``<data>/facts/*.yaml`` (a YAML list of records); sources in the BibTeX
-files that ``bibtex_bibfiles`` names.  Everything here is pure: it takes paths and
-returns values and :class:`~handbook_tools.problems.Problem` lists, so the Sphinx
-extension and the CLI share it.
+files that ``bibtex_bibfiles`` names (:mod:`handbook_tools.bibfile`), with what the link
+checks found at their URLs (:mod:`handbook_tools.linkstatus`).  Everything here is pure:
+it takes paths and returns values and :class:`~handbook_tools.problems.Problem` lists, so
+the Sphinx extension and the CLI share it.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -16,60 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .invisible import invisible_problems
+from .bibfile import PLACEHOLDER, Source, load_sources
+from .dates import AsOf
+from .linkstatus import (
+    LINK_STATUS,
+    LinkStatus,
+    apply_excerpt_status,
+    apply_link_status,
+    load_link_status,
+)
 from .problems import Check, Problem
-from .yamlnodes import Record, fields_ok, load_records, read_text
+from .yamlnodes import Record, load_records
 
 FACT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 KINDS = ("figure", "date", "name")
-#: the start of a value left by ``new-fact`` or ``new-source`` to be filled in
-PLACEHOLDER = "TODO"
-
-
-@dataclass(frozen=True, order=True)
-class AsOf:
-    """A date known to the day, the month or only the year."""
-
-    year: int
-    month: int = 0
-    day: int = 0
-
-    @classmethod
-    def parse(cls, value: Any) -> AsOf | None:
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            return cls(value.year, value.month, value.day)
-        if isinstance(value, int) and 1000 <= value <= 9999:
-            return cls(value)
-        if isinstance(value, str):
-            m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value.strip())
-            if m and (not m[2] or 1 <= int(m[2]) <= 12):
-                return cls(int(m[1]), int(m[2] or 0))
-        return None
-
-    @property
-    def first_day(self) -> dt.date:
-        return dt.date(self.year, self.month or 1, self.day or 1)
-
-    def iso(self) -> str:
-        parts = [f"{self.year:04d}"]
-        if self.month:
-            parts.append(f"{self.month:02d}")
-        if self.day:
-            parts.append(f"{self.day:02d}")
-        return "-".join(parts)
-
-    def long(self) -> str:
-        """'27 September 2024', 'September 2024' or '2024'."""
-        if not self.month:
-            return str(self.year)
-        month = calendar.month_name[self.month]
-        return f"{self.day} {month} {self.year}" if self.day else f"{month} {self.year}"
-
-    def month_year(self) -> str:
-        """The as-of text readers see inline: 'September 2024'."""
-        return AsOf(self.year, self.month).long()
 
 
 @dataclass
@@ -101,56 +61,6 @@ class Fact:
         if self.review_by is None:
             return "settled"
         return "review due" if self.is_stale(today) else "current"
-
-
-@dataclass
-class LinkStatus:
-    """What ``make linkcheck`` last learned of a source URL (a record of link-status.yaml).
-
-    ``status`` is ``live``, ``unreachable`` (no definite answer: the host could not be
-    reached, timed out, refused the check or failed with a 5xx), ``suspect`` (a first
-    definite failure: 404, 410 or a redirect to an unrelated page, seen on ``first_seen``)
-    or ``dead`` (that failure confirmed by a later run on another day).  Only ``dead``
-    changes a build.  ``excerpts`` maps fact ids citing the source to ``found`` or
-    ``missing``: whether the fact's excerpt was on the page on ``excerpts_checked``.
-    """
-
-    url: str
-    checked: dt.date
-    info: str
-    path: str
-    line: int
-    status: str = "dead"
-    first_seen: dt.date | None = None
-    source: str = ""
-    excerpts: dict[str, str] = field(default_factory=dict)
-    excerpts_checked: dt.date | None = None
-
-    @property
-    def checked_text(self) -> str:
-        return long_date(self.checked)
-
-
-def long_date(day: dt.date) -> str:
-    """'20 November 2026'."""
-    return AsOf(day.year, day.month, day.day).long()
-
-
-@dataclass
-class Source:
-    key: str
-    path: str
-    line: int
-    fields: dict[str, str]
-    dead: LinkStatus | None = None
-
-    @property
-    def url(self) -> str:
-        return self.fields.get("url", "")
-
-    @property
-    def archiveurl(self) -> str:
-        return self.fields.get("archiveurl", "")
 
 
 @dataclass
@@ -304,243 +214,6 @@ def fact_from_record(rec: Record, problems: list[Problem]) -> Fact | None:
         chronology=v.get("chronology"), note=v.get("note"), caveat=v.get("caveat"),
         disputed=v.get("disputed"), lines=dict(rec.lines),
     )
-
-
-# --------------------------------------------------------------------------- sources
-
-_ENTRY = re.compile(r"^\s*@(\w+)\s*[{(]\s*([^,\s]*)\s*,?", re.M)
-_FIELD = re.compile(r"^\s*(\w+)\s*=\s*", re.M)
-SOURCE_REQUIRED = ("title", "year", "url", "urldate")
-
-
-def _bib_fields(body: str) -> dict[str, str]:
-    """Field values of one entry body, braces and quotes stripped (enough for checks)."""
-    fields: dict[str, str] = {}
-    for m in _FIELD.finditer(body):
-        name = m.group(1).lower()
-        pos, depth, out = m.end(), 0, []
-        quote = body[pos:pos + 1] == '"'
-        if quote:
-            pos += 1
-        while pos < len(body):
-            ch = body[pos]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and (ch == '"' if quote else ch in ",\n"):
-                break  # the end of the value: its closing quote, or a comma or line end
-            if ch not in "{}":
-                out.append(ch)
-            pos += 1
-        fields[name] = " ".join("".join(out).split())
-    return fields
-
-
-def load_sources(path: Path, display: str, problems: list[Problem],
-                 bad_keys: set[str] | None = None) -> list[Source]:
-    """Entries of a BibTeX file with their lines; malformed files are reported, not raised."""
-    text = read_text(path, display, problems)
-    if text is None:
-        return []
-    problems.extend(invisible_problems(text, display))
-    import pybtex.errors
-    from pybtex.database import parse_string
-    from pybtex.scanner import PybtexError, PybtexSyntaxError
-
-    entries = list(_ENTRY.finditer(text))
-    out = []
-    seen: dict[str, int] = {}
-    for i, m in enumerate(entries):
-        kind, key = m.group(1).lower(), m.group(2)
-        if kind in ("comment", "preamble", "string"):
-            continue
-        line = text.count("\n", 0, m.start()) + 1
-        end = entries[i + 1].start() if i + 1 < len(entries) else len(text)
-        strict, pybtex.errors.strict = pybtex.errors.strict, True
-        chunk = text[m.start():end]
-        try:  # one entry at a time: a bad entry is reported at its own line
-            parse_string(chunk, "bibtex")
-        except PybtexSyntaxError as exc:
-            if bad_keys is not None:
-                bad_keys.add(key)
-            what = re.sub(r"\s*in line \d+", "", str(exc))
-            # pybtex also counts a lone '\r' as a line break: count lines up to the error's
-            # position the way editors and ``grep -n`` do
-            pos = exc.error_context_info[-1] if exc.error_context_info else None
-            offset = (chunk.count("\n", 0, pos) if isinstance(pos, int)
-                      else (exc.lineno or 1) - 1)
-            problems.append(Problem(display, line + offset,
-                                    f"malformed BibTeX in entry {key!r}: {what}", Check.BIB))
-            continue
-        except PybtexError as exc:
-            if bad_keys is not None:
-                bad_keys.add(key)
-            problems.append(Problem(display, line, f"malformed BibTeX in entry {key!r}: "
-                                    f"{str(exc).splitlines()[0]}", Check.BIB))
-            continue
-        finally:
-            pybtex.errors.strict = strict
-        if key in seen:
-            problems.append(Problem(display, line, f"duplicate source key {key!r} (first "
-                                    f"defined at line {seen[key]})", Check.DUPLICATE))
-            continue
-        seen[key] = line
-        body = text[m.end():end]
-        fields = _bib_fields(body)
-        missing = [f for f in SOURCE_REQUIRED if not fields.get(f)]
-        if not (fields.get("author") or fields.get("howpublished") or fields.get("organization")):
-            missing.append("author or howpublished")
-        if missing:
-            problems.append(Problem(display, line,
-                                    f"source {key!r} lacks {', '.join(missing)}", Check.BIB))
-        for name, value in fields.items():
-            if value.startswith(PLACEHOLDER):
-                problems.append(Problem(display, line, f"source {key!r}: field {name!r} is "
-                                        f"still a {PLACEHOLDER} placeholder (new-source): "
-                                        "fill it in", Check.BIB))
-        archive = fields.get("archiveurl", "")
-        if archive and not re.fullmatch(r"https?://\S+", archive):
-            problems.append(Problem(display, line,
-                                    f"source {key!r}: archiveurl {archive!r} is not an http(s) "
-                                    "address", Check.BIB))
-        urldate = fields.get("urldate", "")
-        if urldate and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", urldate):
-            problems.append(Problem(display, line,
-                                    f"source {key!r}: urldate {urldate!r} is not YYYY-MM-DD",
-                                    Check.BIB))
-        out.append(Source(key, display, line, fields))
-    return out
-
-
-# --------------------------------------------------------------------------- link status
-
-#: the file, in the data folder, where `make linkcheck` records what it found at source URLs
-LINK_STATUS = "link-status.yaml"
-#: field -> required, in the order `make linkcheck` writes them
-LINK_FIELDS = {"url": True, "source": False, "status": True, "first_seen": False,
-               "checked": True, "info": False, "excerpts_checked": False, "excerpts": False}
-LINK_STATES = ("live", "unreachable", "suspect", "dead")
-EXCERPT_STATES = ("found", "missing")
-
-
-def _link_date(rec: Record, key: str, problems: list[Problem]) -> tuple[bool, dt.date | None]:
-    """(usable, date) of an optional date field of a link status record."""
-    value = rec.values.get(key)
-    if value is None:
-        return True, None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return True, value
-    shown = str(value) if isinstance(value, dt.datetime) else value
-    problems.append(Problem(rec.path, rec.line_of(key),
-                            f"bad date {shown!r} in {key!r}: use YYYY-MM-DD", Check.SCHEMA))
-    return False, None
-
-
-def link_status_from_record(rec: Record, problems: list[Problem]) -> LinkStatus | None:
-    """Validate one record of the link status file; append its problems."""
-    ok = fields_ok(rec, LINK_FIELDS, problems, ("url", "source", "status", "info"))
-    dates = {}
-    for key in ("checked", "first_seen", "excerpts_checked"):
-        good, dates[key] = _link_date(rec, key, problems)
-        ok = ok and good
-    status = rec.values.get("status")
-    if not isinstance(status, str) or not status:
-        ok = False  # reported by fields_ok
-    elif status not in LINK_STATES:
-        problems.append(Problem(rec.path, rec.line_of("status"),
-                                f"unknown status {status!r}: use one of "
-                                f"{', '.join(LINK_STATES)}", Check.SCHEMA))
-        ok = False
-    elif status in ("suspect", "dead") and dates["first_seen"] is None and ok:
-        problems.append(Problem(rec.path, rec.line, f"a {status} url needs 'first_seen': the "
-                                "date of its first definite failure", Check.SCHEMA))
-        ok = False
-    first, checked = dates["first_seen"], dates["checked"]
-    if first and checked and first > checked:
-        problems.append(Problem(rec.path, rec.line_of("first_seen"),
-                                f"'first_seen' ({first}) is later than 'checked' ({checked})",
-                                Check.SCHEMA))
-        ok = False
-    excerpts: dict[str, str] = {}
-    raw = rec.values.get("excerpts")
-    if raw is not None:
-        if not isinstance(raw, dict):
-            problems.append(Problem(rec.path, rec.line_of("excerpts"),
-                                    "field 'excerpts' must map fact ids to found or missing",
-                                    Check.SCHEMA))
-            ok = False
-        else:
-            for fid, state in raw.items():
-                if not isinstance(fid, str) or state not in EXCERPT_STATES:
-                    problems.append(Problem(rec.path, rec.line_of("excerpts"),
-                                            f"excerpt of {fid!r} is {state!r}: use found or "
-                                            "missing", Check.SCHEMA))
-                    ok = False
-                else:
-                    excerpts[fid] = state
-            if dates["excerpts_checked"] is None and ok:
-                problems.append(Problem(rec.path, rec.line_of("excerpts"),
-                                        "'excerpts' needs 'excerpts_checked': the date they "
-                                        "were looked for", Check.SCHEMA))
-                ok = False
-    if not ok or checked is None:
-        return None
-    return LinkStatus(str(rec.values["url"]), checked, str(rec.values.get("info") or ""),
-                      rec.path, rec.line, status=str(status), first_seen=first,
-                      source=str(rec.values.get("source") or ""), excerpts=excerpts,
-                      excerpts_checked=dates["excerpts_checked"])
-
-
-def load_link_status(path: Path, display: str, problems: list[Problem]) -> dict[str, LinkStatus]:
-    """What the last link checks found, by URL; schema problems are reported with the
-    file's lines."""
-    out: dict[str, LinkStatus] = {}
-    for rec in load_records(path, display, problems):
-        status = link_status_from_record(rec, problems)
-        if status is None:
-            continue
-        if status.url in out:
-            problems.append(Problem(rec.path, rec.line_of("url"),
-                                    f"url {status.url!r} given twice (first at line "
-                                    f"{out[status.url].line})", Check.DUPLICATE))
-            continue
-        out[status.url] = status
-    return out
-
-
-def apply_link_status(reg: Registry, links: dict[str, LinkStatus]) -> None:
-    """Mark dead sources; a dead source without an archived copy is a problem at its entry.
-    Only ``dead`` records count: ``unreachable`` and ``suspect`` ones change nothing."""
-    for src in reg.sources.values():
-        status = links.get(src.url)
-        if status is None or status.status != "dead":
-            continue
-        src.dead = status
-        if not src.archiveurl:
-            reg.problems.append(Problem(
-                src.path, src.line,
-                f"source {src.key!r}: its url was reported dead on {status.checked} "
-                f"({status.path}:{status.line}): add an 'archiveurl' field with the address "
-                "of an archived copy of the same page, or replace the url", Check.DEAD_LINK))
-
-
-def apply_excerpt_status(reg: Registry, links: dict[str, LinkStatus]) -> None:
-    """A fact whose excerpt every one of its sources reported missing gets the date of the
-    latest of those checks (:attr:`Fact.excerpt_gone`): a notice to readers, not a problem."""
-    for fact in reg.facts.values():
-        days: list[dt.date] = []
-        for key in fact.sources:
-            src = reg.sources.get(key)
-            status = links.get(src.url) if src else None
-            if status is None or status.excerpts.get(fact.id) != "missing":
-                days = []
-                break
-            assert status.excerpts_checked is not None
-            days.append(status.excerpts_checked)
-        fact.excerpt_gone = max(days) if days else None
 
 
 # --------------------------------------------------------------------------- loading

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .publishers import Publishers
     from .registry import Registry
 
-#: the start of a placeholder the data check reports (see registry.PLACEHOLDER)
+#: the start of a placeholder the data check reports (see bibfile.PLACEHOLDER)
 TODO = "TODO"
 #: months after today of a new fact's review date
 REVIEW_MONTHS = 6
@@ -63,11 +63,24 @@ def _paths(docs: Path) -> tuple[Path, list[Path]]:
     return data_dir, bibs
 
 
-def _registry(docs: Path) -> tuple[Registry, Publishers | None]:
+#: what the commands work on: today, the registry, the publisher register, the data folder
+#: and the .bib files
+Project = tuple[dt.date, "Registry", "Publishers | None", Path, list[Path]]
+
+
+def _project(docs: Path) -> Project | None:
+    """The project of DOCS, loaded; None, once the error is printed, when its conf.py is
+    missing or a setting (such as HANDBOOK_TODAY) is bad."""
     from .publishers import load_all
 
-    data_dir, bibs = _paths(docs)
-    return load_all(data_dir, bibs)
+    try:
+        now = today()
+        data_dir, bibs = _paths(docs)
+        reg, pubs = load_all(data_dir, bibs)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return now, reg, pubs, data_dir, bibs
 
 
 def _host_label(host: str) -> str:
@@ -91,12 +104,13 @@ def cmd_new_source(args: argparse.Namespace) -> int:
         return 2
     try:
         published = dt.date.fromisoformat(args.date) if args.date else None
-        now = today()
-        reg, pubs = _registry(docs)
-        data_dir, bibs = _paths(docs)
-    except (FileNotFoundError, ValueError) as exc:
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    project = _project(docs)
+    if project is None:
+        return 2
+    now, reg, pubs, data_dir, bibs = project
     if not bibs:
         print(f"error: {docs}/conf.py names no bibtex_bibfiles", file=sys.stderr)
         return 2
@@ -162,13 +176,10 @@ def cmd_new_fact(args: argparse.Namespace) -> int:
         print(f"error: bad fact id {fid!r}: use lowercase letters, digits, '.', '_' and '-'",
               file=sys.stderr)
         return 2
-    try:
-        now = today()
-        reg, _ = _registry(docs)
-        data_dir, _ = _paths(docs)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    project = _project(docs)
+    if project is None:
         return 2
+    now, reg, _, data_dir, _ = project
     if fid in reg.facts:
         fact = reg.facts[fid]
         print(f"error: fact {fid!r} exists ({fact.path}:{fact.line})", file=sys.stderr)

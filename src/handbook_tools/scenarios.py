@@ -22,30 +22,23 @@ adds a caption.  Problems are reported at the data file's line.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import data_file, get_registry, registry_for_page, warn
 from .mermaid import generated_diagram, mermaid_label
-from .problems import Check, Problem
+from .problems import Check, Problem, warn
 from .registry import Fact, Registry, fact_ref
-from .state import build_state
-from .yamlnodes import Record, fields_ok, load_records, sub_records
-
-logger = logging.getLogger(__name__)
+from .state import data_for_page
+from .yamlnodes import Record, fields_ok, load_records, new_id, sub_records
 
 START_FIELDS = {"start": True, "title": True}
 SCENARIO_FIELDS = {"id": True, "title": True, "summary": False, "signposts": True}
 SIGNPOST_FIELDS = {"text": True, "fact": False, "label": False}
-SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass
@@ -90,9 +83,8 @@ class Scenarios:
         return ids
 
 
-def _fact(reg: Registry, rec: Record, key: str, out: Scenarios) -> Fact | None:
-    return fact_ref(reg, rec, key, out.problems, Check.UNKNOWN_FACT, "name an existing fact",
-                    out.waiting)
+#: what a scenario record's fact reference that names no fact is reported as
+UNKNOWN = (Check.UNKNOWN_FACT, "name an existing fact")
 
 
 def _signposts(reg: Registry, rec: Record, data: Scenarios) -> list[Signpost] | None:
@@ -118,7 +110,7 @@ def _signposts(reg: Registry, rec: Record, data: Scenarios) -> list[Signpost] | 
                                     "'label' needs a 'fact' beside it", Check.SCHEMA))
             usable = False
             continue
-        fact = _fact(reg, sub, "fact", data) if has_fact else None
+        fact = fact_ref(reg, sub, "fact", problems, *UNKNOWN, data.waiting) if has_fact else None
         if has_fact and fact is None:
             usable = False
             continue
@@ -142,23 +134,14 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
                 continue
             start_rec = rec
             if fields_ok(rec, START_FIELDS, out.problems, tuple(START_FIELDS)):
-                out.start = _fact(reg, rec, "start", out)
+                out.start = fact_ref(reg, rec, "start", out.problems, *UNKNOWN, out.waiting)
                 out.start_title = rec.values["title"]
             continue
         if not fields_ok(rec, SCENARIO_FIELDS, out.problems, ("id", "title", "summary")):
             continue
-        sid = rec.values["id"]
-        if not SCENARIO_ID.match(sid):
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"bad scenario id {sid!r}: lowercase letters, digits, "
-                                        "'-' and '_'", Check.SCHEMA))
+        sid = new_id(rec, "scenario", seen, out.problems, first_with_path=False)
+        if sid is None:
             continue
-        if sid in seen:
-            out.problems.append(Problem(rec.path, rec.line_of("id"),
-                                        f"duplicate scenario id {sid!r} (first at line "
-                                        f"{seen[sid].line})", Check.DUPLICATE))
-            continue
-        seen[sid] = rec
         signposts = _signposts(reg, rec, out)
         if signposts is not None:
             out.items.append(Scenario(sid, rec.values["title"], rec.values.get("summary"),
@@ -170,36 +153,41 @@ def load_scenarios(path: Path, display: str, reg: Registry) -> Scenarios:
     return out
 
 
-def get_scenarios(env: BuildEnvironment) -> Scenarios:
-    state = build_state(env)
-    found: Scenarios | None = state.scenarios
-    if found is None:
-        path, display = data_file(env, "scenarios.yaml")
-        found = load_scenarios(path, display, get_registry(env))
-        state.scenarios = found
-    return found
+def _head(data: Scenarios) -> list[str]:
+    """The flowchart's first lines: its direction and the starting point."""
+    assert data.start is not None
+    return ["flowchart LR",
+            f'    start["<b>{mermaid_label(data.start_title)}</b><br/>'
+            f'{mermaid_label(data.start.value)}"]']
+
+
+def _branch(node: str, sc: Scenario) -> str:
+    """The edge from the starting point to one scenario's box."""
+    summary = f"<br/>{mermaid_label(sc.summary)}" if sc.summary else ""
+    return f'    start --> {node}["<b>{mermaid_label(sc.title)}</b>{summary}"]'
+
+
+def _post_label(post: Signpost) -> str:
+    """A signpost's text, with its fact's reading in italics under it."""
+    text = mermaid_label(post.text)
+    reading = post.reading()
+    return text + f"<br/><i>{mermaid_label(reading)}</i>" if reading else text
 
 
 def scenario_code(data: Scenarios) -> tuple[str, str]:
     """Mermaid flowchart and its text alternative."""
     assert data.start is not None
-    start = f"{data.start_title} ({data.start.value})"
-    lines = ["flowchart LR",
-             f'    start["<b>{mermaid_label(data.start_title)}</b><br/>'
-             f'{mermaid_label(data.start.value)}"]']
+    lines = _head(data)
     alt = [f"Flow chart of {len(data.items)} future scenarios. From the starting point, "
-           f"{start}, one branch leads to each scenario and on to its signposts."]
+           f"{data.start_title} ({data.start.value}), one branch leads to each scenario and "
+           "on to its signposts."]
     for i, sc in enumerate(data.items, 1):
         node = f"s{i}"
-        summary = f"<br/>{mermaid_label(sc.summary)}" if sc.summary else ""
-        lines.append(f'    start --> {node}["<b>{mermaid_label(sc.title)}</b>{summary}"]')
+        lines.append(_branch(node, sc))
         posts = []
         for j, post in enumerate(sc.signposts, 1):
-            text = mermaid_label(post.text)
+            lines.append(f'    {node} --> {node}_{j}["{_post_label(post)}"]')
             reading = post.reading()
-            if reading:
-                text += f"<br/><i>{mermaid_label(reading)}</i>"
-            lines.append(f'    {node} --> {node}_{j}["{text}"]')
             posts.append(post.text + (f" \u2013 {reading}" if reading else ""))
         name = f"{sc.title} ({sc.summary})" if sc.summary else sc.title
         alt.append(f"{name}: " + "; ".join(posts) + ".")
@@ -210,21 +198,11 @@ def scenario_print_code(data: Scenarios) -> str:
     """The diagram laid out for the A4 page: each scenario's signposts in one box, a list,
     so the four scenarios stack as four rows (the screen's layout, one box a signpost, is
     fourteen boxes tall and prints its text at 3 pt)."""
-    assert data.start is not None
-    lines = ["flowchart LR",
-             f'    start["<b>{mermaid_label(data.start_title)}</b><br/>'
-             f'{mermaid_label(data.start.value)}"]']
+    lines = _head(data)
     for i, sc in enumerate(data.items, 1):
         node = f"s{i}"
-        summary = f"<br/>{mermaid_label(sc.summary)}" if sc.summary else ""
-        lines.append(f'    start --> {node}["<b>{mermaid_label(sc.title)}</b>{summary}"]')
-        items = []
-        for post in sc.signposts:
-            item = "\u2022 " + mermaid_label(post.text)
-            reading = post.reading()
-            if reading:
-                item += f"<br/><i>{mermaid_label(reading)}</i>"
-            items.append(item)
+        lines.append(_branch(node, sc))
+        items = ["\u2022 " + _post_label(post) for post in sc.signposts]
         lines.append(f'    {node} --> {node}_signposts["{"<br/>".join(items)}"]')
     # a list reads from its left edge
     lines.append("    classDef signposts text-align:left")
@@ -238,29 +216,16 @@ class ScenarioDiagramDirective(SphinxDirective):
     option_spec = {"caption": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        data = get_scenarios(self.env)
-        if data.path:
-            self.env.note_dependency(str(data.path))
-        registry_for_page(self.env)
+        data: Scenarios = data_for_page(self.env, "scenarios")
         if data.problems or data.waiting:
             return []  # reported at the data files' lines
         if data.start is None or not data.items:
-            logger.warning("no scenarios to draw: add them to scenarios.yaml in the data "
-                           "folder", location=self.get_location(), type="handbook",
-                           subtype=Check.SCENARIO.value)
+            warn(Check.SCENARIO, "no scenarios to draw: add them to scenarios.yaml in the "
+                 "data folder", self.get_location())
             return []
         return generated_diagram(self, *scenario_code(data),
                                  print_code=scenario_print_code(data))
 
 
-def report_scenarios(app: Sphinx) -> None:
-    data = get_scenarios(app.env)
-    for problem in data.problems:
-        warn(problem)
-    build_state(app.env).data_uses |= data.fact_ids()
-
-
 def setup_scenarios(app: Sphinx) -> None:
     app.add_directive("scenario-diagram", ScenarioDiagramDirective)
-    # after facts.py has reset the build state (priority 500)
-    app.connect("builder-inited", report_scenarios, priority=610)

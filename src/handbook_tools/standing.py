@@ -19,15 +19,13 @@ from html import escape
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from .facts import FactDomain, anchor, get_attributions, get_registry, today
-from .problems import Check
+from .facts import FactDomain, anchor
+from .problems import Check, warn
 from .publishers import Attribution
 from .registry import AsOf, Fact, Registry
-
-logger = logging.getLogger(__name__)
+from .state import get_attributions, get_registry, today
 
 #: builders whose pages load the card script (not EPUB: readers there ignore scripts)
 CARD_BUILDERS = ("html", "dirhtml", "singlehtml")
@@ -119,16 +117,13 @@ class SearchHorizonRole(SphinxRole):
         raw = str(self.config.handbook_search_horizon).strip()
         form = self.text.strip()
         if form not in ("long", "iso"):
-            logger.warning(f"{{search-horizon}}`{form}`: write `long` (3 December 2026) or "
-                           "`iso` (2026-12-03)", location=self.get_location(),
-                           type="handbook", subtype=Check.SCHEMA.value)
+            warn(Check.SCHEMA, f"{{search-horizon}}`{form}`: write `long` (3 December 2026) or "
+                 "`iso` (2026-12-03)", self.get_location())
         try:
             day = dt.date.fromisoformat(raw)
         except ValueError:
-            logger.warning(f"handbook_search_horizon {raw!r} in conf.py is not a date "
-                           "YYYY-MM-DD: set it to the last day sources were searched",
-                           location=self.get_location(), type="handbook",
-                           subtype=Check.SCHEMA.value)
+            warn(Check.SCHEMA, f"handbook_search_horizon {raw!r} in conf.py is not a date "
+                 "YYYY-MM-DD: set it to the last day sources were searched", self.get_location())
             return [nodes.inline(self.rawtext, "[search horizon not set]")], []
         text = day.isoformat() if form == "iso" else AsOf(day.year, day.month, day.day).long()
         return [nodes.inline(self.rawtext, text, classes=["hb-search-horizon"])], []

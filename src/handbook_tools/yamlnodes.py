@@ -7,6 +7,7 @@ a schema problem can name the exact line of the field at fault.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,3 +261,27 @@ def fields_ok(rec: Record, known: dict[str, bool], problems: list[Problem],
                                     Check.SCHEMA))
             ok = False
     return ok
+
+
+#: the id of a mission or a scenario: lowercase letters, digits, '-' and '_'
+RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def new_id(rec: Record, what: str, seen: dict[str, Record], problems: list[Problem],
+           first_with_path: bool = True) -> str | None:
+    """The ``id`` of a record of a list of ``what`` (mission, scenario) when it is well
+    formed and not given before in ``seen`` (it is then added); else None, the problem
+    reported.  ``first_with_path``: name the first record's file too, not only its line."""
+    rid = rec.values["id"]
+    if not RECORD_ID.match(rid):
+        problems.append(Problem(rec.path, rec.line_of("id"), f"bad {what} id {rid!r}: "
+                                "lowercase letters, digits, '-' and '_'", Check.SCHEMA))
+        return None
+    if rid in seen:
+        first = seen[rid]
+        where = f"{first.path}:{first.line}" if first_with_path else f"line {first.line}"
+        problems.append(Problem(rec.path, rec.line_of("id"), f"duplicate {what} id {rid!r} "
+                                f"(first at {where})", Check.DUPLICATE))
+        return None
+    seen[rid] = rec
+    return str(rid)

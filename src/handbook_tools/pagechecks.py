@@ -20,14 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
-from sphinx.util import logging
 from sphinx.util.matching import Matcher
 
 from .invisible import invisible_problems
-from .problems import Check, Problem
+from .problems import Check, Problem, warn
 from .yamlnodes import read_text
 
-logger = logging.getLogger(__name__)
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})(.*)$")
 
 
@@ -88,9 +86,7 @@ def check_encodings(app: Sphinx) -> None:
         problems: list[Problem] = []
         if read_text(path, str(path), problems) is None:
             for prob in problems:
-                logger.warning(prob.message, location=prob.location, type="handbook",
-                               subtype=prob.check.value if isinstance(prob.check, Check)
-                               else prob.check)
+                warn(prob.check, prob.message, prob.location)
             if str(app.env.settings.get("input_encoding", "")).lower() in ("utf-8",
                                                                           "utf-8-sig"):
                 app.env.settings["input_encoding"] = LENIENT_UTF8
@@ -98,18 +94,16 @@ def check_encodings(app: Sphinx) -> None:
 
 def check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
     for line, marks in unclosed_fences(source[0]):
-        logger.warning(f"fence {marks} opened here is never closed: add a closing {marks} "
-                       "line (the rest of the page would be swallowed)",
-                       location=(docname, line), type="handbook", subtype=Check.FENCE.value)
+        warn(Check.FENCE, f"fence {marks} opened here is never closed: add a closing {marks} "
+             "line (the rest of the page would be swallowed)", (docname, line))
 
 
 def check_invisible(app: Sphinx, docname: str, source: list[str]) -> None:
     for prob in invisible_problems(source[0], docname):
-        logger.warning(prob.message, location=(docname, prob.line), type="handbook",
-                       subtype=Check.INVISIBLE.value)
+        warn(Check.INVISIBLE, prob.message, (docname, prob.line))
 
 
-def setup_sources(app: Sphinx) -> None:
+def setup_pagechecks(app: Sphinx) -> None:
     app.connect("builder-inited", check_encodings)
     app.connect("source-read", check_fences)
     app.connect("source-read", check_invisible)

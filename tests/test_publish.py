@@ -66,4 +66,3 @@ def test_publish_through_the_cli_imports_no_sphinx(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
     assert (tmp_path / "html" / "index.html").read_text(encoding="utf-8") == "new"
-

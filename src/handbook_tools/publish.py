@@ -50,4 +50,3 @@ def publish(new: Path, target: Path) -> None:
     os.rename(target, old)
     os.rename(new, target)
     shutil.rmtree(old)
-

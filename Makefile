@@ -57,15 +57,16 @@ BUILD_DEPS := $(BIN)/.installed tools/node_modules/.installed .deb-browser
 
 # ---------------------------------------------------------------------------- builds
 # HTML is built into a scratch copy and swapped in only when the build succeeds, in one
-# atomic exchange (handbook_tools.publish), so a failing or killed build never leaves a
-# half-written site, nor a moment without one, for whoever reads build/html.
+# atomic exchange (`python -m handbook_tools publish`, whose import loads no Sphinx), so a
+# failing or killed build never leaves a half-written site, nor a moment without one, for
+# whoever reads build/html.
 html: $(BUILD_DEPS) ## build the HTML site into build/html (strict: warnings are errors), with the data downloads in build/html/data
 	@rm -rf $(BUILD)/html.new; mkdir -p $(BUILD)
 	@if [ -d $(BUILD)/html ]; then cp -a $(BUILD)/html $(BUILD)/html.new; fi
 	$(SPHINXBUILD) -b html $(SPHINXOPTS) -d $(BUILD)/doctrees/html $(DOCS) $(BUILD)/html.new \
 	  || { rm -rf $(BUILD)/html.new $(BUILD)/doctrees/html/environment.pickle; exit 1; }
 	@if [ -f $(PDF) ]; then cp $(PDF) $(BUILD)/html.new/handbook.pdf; fi
-	@$(BIN)/python -P src/handbook_tools/publish.py $(BUILD)/html.new $(BUILD)/html
+	@$(BIN)/python -m handbook_tools publish $(BUILD)/html.new $(BUILD)/html
 
 pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.pdf (a LaTeX error names its page and line)
 	$(SPHINXBUILD) -b latex $(SPHINXOPTS) -d $(BUILD)/doctrees/latex $(DOCS) $(BUILD)/latex \

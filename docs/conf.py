@@ -47,6 +47,9 @@ handbook_data_dir = "_data"
 # environment, else the SOURCE_DATE_EPOCH date, else the day of the build.
 handbook_today = ""
 handbook_cache_dir = "../build/.cache"
+# The node packages the diagram renderer loads (mermaid-cli, puppeteer), relative to this
+# folder: `make setup` installs them there (npm ci in tools/).
+handbook_node_modules = "../tools/node_modules"
 # The last day sources were searched (the method page shows it with {search-horizon}).
 handbook_search_horizon = "2026-12-03"
 # Checks reported as notes, not warnings, while content catches up with a new rule (such

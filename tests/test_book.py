@@ -586,7 +586,9 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
     out = tmp_path / "html"
 
     def build() -> dict[str, str]:
+        # the copy has no ../tools/node_modules beside it: name the repository's
         proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
+                               "-D", f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
                                "-d", str(tmp_path / "doctrees"), str(docs), str(out)],
                               cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr

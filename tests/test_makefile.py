@@ -113,3 +113,19 @@ def test_killed_build_keeps_the_old_site_and_the_next_build_recovers(
     assert code == 0, out
     assert "Changed" in (build / "html" / "index.html").read_text(encoding="utf-8")
     assert not (build / "html.new").exists() and not (build / "html.old").exists()
+
+
+def test_html_publishes_through_the_cli(tmp_path: Path) -> None:
+    """One publish path: ``make html`` swaps the site in with the CLI's ``publish``
+    (``make -n`` lists the commands without running them)."""
+    build = tmp_path / "build"
+    proc = subprocess.run(
+        ["make", "-n", "--no-print-directory", "-C", str(REPO), "-o", ".venv/bin/.installed",
+         "-o", "tools/node_modules/.installed", "-o", ".deb-browser", "html",
+         f"DOCS={tmp_path / 'src'}", f"BUILD={build}"],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    commands = [line.strip() for line in proc.stdout.splitlines()]
+    assert commands[-1] == (f".venv/bin/python -m handbook_tools publish {build}/html.new "
+                            f"{build}/html")
+    assert not any("publish.py" in c for c in commands)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,23 @@ def test_exchange_swaps_two_folders_atomically(tmp_path: Path) -> None:
         pytest.skip("this system or file system has no atomic exchange (renameat2)")
     assert (a / "index.html").read_text(encoding="utf-8") == "B"
     assert (b / "index.html").read_text(encoding="utf-8") == "A"
+
+
+#: what the CLI must not import before a command needs it
+HEAVY = ("sphinx", "docutils", "yaml", "pybtex", "matplotlib", "jinja2", "pygments")
+
+
+def test_publish_through_the_cli_imports_no_sphinx(tmp_path: Path) -> None:
+    """``make html`` publishes with ``python -m handbook_tools publish`` after every build:
+    the CLI imports Sphinx, docutils and YAML only in the commands that use them."""
+    new = site(tmp_path / "html.new", "new")
+    code = ("import sys\n"
+            "from handbook_tools.cli import main\n"
+            f"rc = main(['publish', {str(new)!r}, {str(tmp_path / 'html')!r}])\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
+            "sys.exit(rc)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert (tmp_path / "html" / "index.html").read_text(encoding="utf-8") == "new"

@@ -17,7 +17,7 @@ URL = "http://127.0.0.1:9/withdrawal"
 def test_walkthrough_steps_are_in_contributing() -> None:
     text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
     part = text[text.index("## Add a fact from a news story"):]
-    for step in ("python -m handbook_tools new-source", "python -m handbook_tools new-fact",
+    for step in (".venv/bin/handbook new-source", ".venv/bin/handbook new-fact",
                  "make check", "make html"):
         assert step in part, step
 

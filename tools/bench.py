@@ -9,8 +9,8 @@ mermaid's client-side rendering from its CDN, no handbook checks, no ``-n -W``):
   page; a clean ``make pdf`` (``BENCH_PDF_RUNS``, default 1: it is the slowest); ``make
   check`` alone (ours only: the baseline has no checks);
 - the book's Mermaid diagrams (light and dark SVG each, no cache): all in one browser
-  session (tools/render-mermaid.mjs) against one mermaid-cli process per diagram (the stock
-  sphinxcontrib-mermaid way);
+  session (the package's render-mermaid.mjs) against one mermaid-cli process per diagram
+  (the stock sphinxcontrib-mermaid way);
 - for each page, what a browser with an empty cache fetches to show it (HTML, CSS, JS,
   fonts, images): requests and bytes to 127.0.0.1 (plus the gzip size of the same bytes,
   what a compressing server would send) and requests to other hosts, which are counted
@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from handbook_tools.localserver import serve_folder
+from handbook_tools.nodepackages import SCRIPT
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / "tools"
@@ -229,7 +230,7 @@ def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
             jobs = [{"code": d["code"], "format": "svg", "theme": theme,
                      "svgId": f"d{i}-{name}", "out": str(Path(tmp, f"d{i}-{name}.svg"))}
                     for i, d in enumerate(diagrams) for name, theme in variants]
-            took, proc = run_timed([node, str(TOOLS / "render-mermaid.mjs")], env,
+            took, proc = run_timed([node, str(SCRIPT), str(TOOLS / "node_modules")], env,
                                    stdin=json.dumps(jobs))
             series.add("batch", took)
             if proc.returncode != 0 or not all(r["ok"] for r in json.loads(proc.stdout)):

@@ -8,9 +8,10 @@ Enable it with ``extensions = ["handbook_tools"]``.  Every warning it emits goes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx.application import Sphinx
+if TYPE_CHECKING:  # importing the package (its CLI) must not import Sphinx
+    from sphinx.application import Sphinx
 
 __version__ = "0.1.0"
 
@@ -29,7 +30,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .icons import setup_icons
     from .latex import setup_latex
     from .links import setup_links
-    from .mermaid import TOOLS_DIR, setup_mermaid
+    from .mermaid import setup_mermaid
     from .missions import setup_missions
     from .pagechecks import setup_pagechecks
     from .scenarios import setup_scenarios
@@ -42,7 +43,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("handbook_today", "", "env", str)
     app.add_config_value("handbook_acronym_allowlist", [], "env", list)
     app.add_config_value("handbook_cache_dir", "", "env", str)
-    app.add_config_value("handbook_node_dir", str(TOOLS_DIR), "", str)
+    # the node packages' folder (npm ci in tools/), relative to conf.py: see .nodepackages
+    app.add_config_value("handbook_node_modules", "", "", str)
     app.add_config_value("handbook_chromium", "/usr/bin/chromium", "", str)
     # Checks (Check values, such as "weak-only") reported as notes that do not fail the
     # build, while content catches up with a new rule; empty for a finished book.

@@ -1,4 +1,6 @@
-"""Command line: ``python -m handbook_tools <command>``.
+"""Command line: ``handbook <command>`` (the console script), or ``python -m handbook_tools
+<command>``.  Importing this module is cheap (no Sphinx, no YAML): each command imports what
+it needs, so ``publish``, which ``make html`` runs after every build, starts at once.
 
 ``check [DOCS]``
     Run every check of the extension without writing a site: the data files (facts,
@@ -25,6 +27,9 @@
 ``linkreport OUTPUT_JSON``
     Summarise the output of Sphinx's own linkcheck builder (``sphinx-build -b linkcheck``)
     and write ``report.json`` beside it; 1 when a link is broken.
+``publish NEW TARGET``
+    Put the new build NEW in place of the site TARGET in one step (``make html``): see
+    :mod:`handbook_tools.publish`.  0, or 2 when NEW is missing or cannot be moved.
 ``new-source URL``, ``new-fact ID --source KEY``
     Skeletons for a contributor's new source and fact: see :mod:`handbook_tools.scaffold`.
 ``check-files FILE...``
@@ -44,11 +49,14 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import WARNING_TYPE, Check, Problem
-from .publishers import Publishers, counts_text, load_all, standing_counts
-from .registry import Registry, stale_problems
-from .settings import reference_date
+
+if TYPE_CHECKING:  # the data modules (and YAML, Sphinx) load in the commands that use them:
+    # `make html` runs `publish` on every build, which needs none of them
+    from .publishers import Publishers
+    from .registry import Registry
 
 WARNING = re.compile(
     r"^(?P<loc>.*?):(?:(?P<line>\d+):)? (?:WARNING|ERROR|CRITICAL): (?P<msg>.*?)"
@@ -65,6 +73,10 @@ def _conf(docs: Path) -> dict[str, object]:
 
 def _load(docs: Path) -> tuple[Registry, Publishers | None, list[Problem]]:
     """The registry and publisher register of DOCS, and every problem of the data files."""
+    from .publishers import load_all
+    from .registry import stale_problems
+    from .settings import reference_date
+
     conf = _conf(docs)
     data_dir = docs / str(conf.get("handbook_data_dir", "_data"))
     bibs = [docs / str(b) for b in conf.get("bibtex_bibfiles", [])]  # type: ignore[attr-defined]
@@ -88,6 +100,8 @@ def standing_summary(reg: Registry, pubs: Publishers | None) -> list[str]:
     """Sources and facts (by their best source) per standing; empty without a register."""
     if pubs is None:
         return []
+    from .publishers import counts_text, standing_counts
+
     sources, facts = standing_counts(reg, pubs)
     return [counts_text(f"standing of {len(reg.sources)} sources", sources),
             counts_text(f"best standing of {len(reg.facts)} facts", facts)]
@@ -248,8 +262,9 @@ def contributor_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handbook_tools",
-                                     description="Checks of the Iraq handbook.")
+    parser = argparse.ArgumentParser(
+        prog="handbook", description="Checks and publishing of the Iraq handbook (also run "
+        "as `python -m handbook_tools`).")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="check facts, sources, terms and links without a build")
     p.add_argument("docs", nargs="?", default="docs")

@@ -5,7 +5,7 @@ sphinxcontrib-mermaid keeps its directive (and MyST ```` ```mermaid ```` fences 
 
 - after reading, every diagram of the project is collected and the variants the builder
   needs (light and dark SVG for HTML, PDF for LaTeX) that are not in the cache are
-  rendered by ``tools/render-mermaid.mjs`` in ONE Chromium session;
+  rendered by ``render-mermaid.mjs`` (:mod:`.nodepackages`) in ONE Chromium session;
 - HTML gets the SVGs inline (light and dark, switched by the theme's mode) inside an
   element with ``role="img"`` and the diagram's ``:alt:`` text; LaTeX gets vector PDF,
   laid out for the A4 page (:data:`VARIANT_CONFIG`, a generated diagram's own print
@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,6 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -42,12 +40,12 @@ from sphinxcontrib.mermaid import (
     mermaid,
 )
 
+from .nodepackages import renderer_command
 from .pictures import cache_dir, include_pdf, themed_svgs
 from .problems import Check, warn
 
 logger = logging.getLogger(__name__)
 
-TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 #: bump to re-render every cached diagram after a change of how they are drawn
 RENDER_VERSION = "3"
 VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
@@ -127,18 +125,16 @@ def clean_error(text: str) -> str:
     return " ".join(lines)
 
 
-def run_batch(config: Config, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
+def run_batch(app: Sphinx, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
     """Run the renderer once for all jobs; a string result is a set-up error."""
-    node = shutil.which("node")
-    script = Path(config.handbook_node_dir, "render-mermaid.mjs")
-    modules = Path(config.handbook_node_dir, "node_modules", "@mermaid-js", "mermaid-cli")
-    if node is None or not modules.is_dir():
-        return (f"cannot render diagrams: node or mermaid-cli missing in "
-                f"{config.handbook_node_dir}; run 'make setup' (npm ci in tools/)")
+    config = app.config
+    command = renderer_command(config, app.confdir)
+    if isinstance(command, str):
+        return command
     env = dict(os.environ)
     env.setdefault("CHROMIUM", config.handbook_chromium)
     try:
-        proc = subprocess.run([node, str(script)], input=json.dumps(jobs), text=True,
+        proc = subprocess.run(command, input=json.dumps(jobs), text=True,
                               capture_output=True, env=env, timeout=600, check=False)
     except subprocess.TimeoutExpired:
         return "diagram renderer timed out after 600 s"
@@ -185,7 +181,7 @@ def render_all(app: Sphinx, env: BuildEnvironment) -> None:
         job["final"] = job["out"]
         job["out"] = job["out"] + ".part"
     logger.info(f"rendering {len(jobs)} diagram variant(s) in one browser session")
-    results = run_batch(app.config, jobs)
+    results = run_batch(app, jobs)
     if isinstance(results, str):
         first = by_digest[jobs[0]["digest"]][0]
         warn(Check.MERMAID, results, (first.docname, first.line))

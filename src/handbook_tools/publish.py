@@ -1,6 +1,7 @@
 """Put a freshly built site in place of the old one in one step.
 
-``make html`` builds into ``build/html.new``; this swaps it with ``build/html``.  On Linux
+``make html`` builds into ``build/html.new``; ``python -m handbook_tools publish`` (the
+CLI's one path to this module) swaps it with ``build/html``.  On Linux
 the two folders are exchanged atomically (``renameat2`` with ``RENAME_EXCHANGE``), so a
 reader of ``build/html`` (``make serve``, a web server) sees the old site or the new one,
 never none and never a mix.  Where the exchange is not available, the old site is moved
@@ -49,11 +50,3 @@ def publish(new: Path, target: Path) -> None:
     os.rename(target, old)
     os.rename(new, target)
     shutil.rmtree(old)
-
-
-if __name__ == "__main__":  # the Makefile runs this file with `python -P`: no Sphinx import
-    import sys
-
-    if len(sys.argv) != 3 or not Path(sys.argv[1]).is_dir():
-        sys.exit(f"usage: {sys.argv[0]} NEW_SITE_FOLDER TARGET (NEW_SITE_FOLDER must exist)")
-    publish(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,5 +1,11 @@
 // Render many Mermaid diagrams in ONE browser session.
 //
+// usage:  node render-mermaid.mjs NODE_MODULES
+//         NODE_MODULES: the folder holding @mermaid-js/mermaid-cli (conf.py's
+//         handbook_node_modules, e.g. tools/node_modules). This script ships inside the
+//         Python package, far from any node_modules folder, and an ES module resolves its
+//         imports from its own folder (NODE_PATH is not read), so the packages are loaded
+//         from that folder explicitly.
 // stdin:  JSON list of jobs {code, format: "svg"|"pdf", theme, config, viewport, svgId, out}
 //         (config: extra Mermaid configuration, e.g. themeVariables, merged over theme;
 //         viewport: the browser window, {width, height} in px, or null for the default)
@@ -10,9 +16,28 @@
 // The stock sphinxcontrib-mermaid runs one `mmdc` (one browser launch) per diagram;
 // this script launches the system Chromium once for the whole build.
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import puppeteer from "puppeteer";
-import { renderMermaid } from "@mermaid-js/mermaid-cli";
+import { pathToFileURL } from "node:url";
+
+const modules = process.argv[2];
+let puppeteer, renderMermaid;
+try {
+  if (!modules) throw new Error("usage: node render-mermaid.mjs NODE_MODULES");
+  // mermaid-cli from the given folder; puppeteer (its peer dependency) and
+  // import-meta-resolve (its dependency) as mermaid-cli itself resolves them, so the
+  // browser it drives is the one this script launches, and puppeteer loads once
+  const cli = createRequire(path.join(path.resolve(modules), "noop.js"))
+    .resolve("@mermaid-js/mermaid-cli");
+  const { resolve } = await import(
+    pathToFileURL(createRequire(cli).resolve("import-meta-resolve")).href);
+  const cliUrl = pathToFileURL(cli).href;
+  ({ renderMermaid } = await import(cliUrl));
+  ({ default: puppeteer } = await import(resolve("puppeteer", cliUrl)));
+} catch (err) {
+  console.error(`render-mermaid: cannot load mermaid-cli from ${modules}: ${err.message}`);
+  process.exit(2);
+}
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);

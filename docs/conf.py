@@ -97,7 +97,9 @@ handbook_acronym_allowlist += [
 # tree: a copy of docs/ elsewhere (the tests build copies in temporary folders) has no
 # history, where the extension would warn "Error getting data from Git" on every build;
 # there the footer shows no date rather than the build's. The PDF and EPUB show none.
-_in_git_work_tree = _git("rev-parse", "--is-inside-work-tree") == "true"
+# (with a commit: in a repository with none yet, the extension's `git ls-tree HEAD` fails)
+_in_git_work_tree = (_git("rev-parse", "--is-inside-work-tree") == "true"
+                     and bool(_git("rev-parse", "--verify", "-q", "HEAD")))
 if _in_git_work_tree:
     extensions.append("sphinx_last_updated_by_git")
     import datetime as _dt  # noqa: E402

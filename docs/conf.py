@@ -71,12 +71,18 @@ handbook_acronym_allowlist = [
 # `git rev-parse HEAD`; empty outside a git checkout (the edition page says "unknown").
 import subprocess  # noqa: E402
 
-try:
-    handbook_commit = os.environ.get("HANDBOOK_COMMIT") or subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=os.path.dirname(os.path.abspath(__file__)),
-        capture_output=True, text=True, timeout=30, check=True).stdout.strip()
-except (OSError, subprocess.SubprocessError):
-    handbook_commit = ""
+
+def _git(*args: str) -> str:
+    """The output of a git command run in this folder; empty when git fails or is missing."""
+    try:
+        return subprocess.run(["git", *args], cwd=os.path.dirname(os.path.abspath(__file__)),
+                              capture_output=True, text=True, timeout=30,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+handbook_commit = os.environ.get("HANDBOOK_COMMIT") or _git("rev-parse", "HEAD")
 # The citation metadata ({cite-handbook} on the edition page), relative to this folder.
 handbook_citation_file = "../CITATION.cff"
 # Release tags: an edition is tagged vYYYY.MM.DD ({edition-changes} compares with the last).
@@ -87,6 +93,39 @@ handbook_acronym_allowlist += [
     "BibTeX",  # the format of the bibliography download and of the citation
 ]
 
+# --- Last updated (sphinx-last-updated-by-git) -----------------------------------------
+# Each HTML page's footer gives the author date of the last commit that changed its source
+# (or a file it includes, or the mission or scenario data it draws), in UTC: two builds of
+# one commit show the same dates, and uncommitted edits do not count. Only in a git work
+# tree: a copy of docs/ elsewhere (the tests build copies in temporary folders) has no
+# history, where the extension would warn "Error getting data from Git" on every build;
+# there the footer shows no date rather than the build's. The PDF and EPUB show none.
+# (with a commit: in a repository with none yet, the extension's `git ls-tree HEAD` fails)
+_in_git_work_tree = (_git("rev-parse", "--is-inside-work-tree") == "true"
+                     and bool(_git("rev-parse", "--verify", "-q", "HEAD")))
+if _in_git_work_tree:
+    extensions.append("sphinx_last_updated_by_git")
+    import datetime as _dt  # noqa: E402
+
+    git_last_updated_timezone = _dt.UTC  # not the builder's local zone
+    # a page never committed (a new page, before its first commit) shows no date; keep
+    # its "show source" link all the same
+    git_untracked_show_sourcelink = True
+    git_untracked_check_dependencies = False
+    # the fact register's files (facts, sources, publishers, link status) are read by
+    # every page that cites a fact: counting them would date nearly every page by the last
+    # data commit (the weekly link check's link-status.yaml included). Each fact shows its
+    # own as-of and review dates instead. missions.yaml and scenarios.yaml, each drawn by
+    # one page, do count for it.
+    git_exclude_patterns = ["**/_data/facts/*.yaml", "**/_data/facts.yaml",
+                            "**/_data/sources.bib", "**/_data/publishers.yaml",
+                            "**/_data/link-status.yaml"]
+    # A shallow clone (git clone --depth N) lacks the commits before its cut: pages last
+    # changed there show no date (the extension's "Git clone too shallow", silenced here;
+    # CI checks out the whole history: fetch-depth: 0 in .github/workflows/handbook.yml).
+    if _git("rev-parse", "--is-shallow-repository") == "true":
+        suppress_warnings = ["git.too_shallow"]
+
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "US Forces in Iraq"
@@ -94,7 +133,9 @@ html_static_path = ["_static"]
 html_css_files = ["custom.css"]
 html_favicon = "_static/favicon.svg"
 html_baseurl = _base_url  # canonical links; the sitemap's addresses
-html_last_updated_fmt = "%d %B %Y"
+# "Last updated on ..." in each page's footer: the date of the last commit that changed the
+# page (sphinx-last-updated-by-git), never the build's clock: see "Last updated" above.
+html_last_updated_fmt = "%d %B %Y" if _in_git_work_tree else None
 html_copy_source = True
 html_show_sourcelink = True
 _repository = os.environ.get("HANDBOOK_REPOSITORY_URL", "")
@@ -135,6 +176,7 @@ ogp_image = "_static/social-card.png" if _base_url else None
 ogp_image_alt = project
 sitemap_url_scheme = "{link}"  # not the default "{lang}{version}{link}": one edition
 sitemap_locales = [None]  # no alternate-language links
+sitemap_show_lastmod = _in_git_work_tree  # <lastmod>: the page's "last updated" date
 
 # --- LaTeX / PDF --------------------------------------------------------------------
 latex_engine = "xelatex"

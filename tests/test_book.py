@@ -164,7 +164,9 @@ def test_pages_have_favicon_and_description_but_no_sitemap_without_base_url(html
     # the page's first paragraph, not the freshness line above it
     assert meta["description"].startswith("In brief. From 2021 to 2024 the United States")
     assert meta["og:description"] == meta["description"]
-    assert meta["og:title"].endswith("US troop levels in Iraq")
+    # a shared link's title is the page's, without the book's section number "3.1."
+    assert meta["og:title"] == "US troop levels in Iraq"
+    assert re.search(r"<title>\d+\.\d+\. US troop levels in Iraq &#8212;", page)
     assert "og:image" not in meta  # an image needs an absolute address: HANDBOOK_BASE_URL
     assert not (out / "sitemap.xml").exists()
     assert 'rel="canonical"' not in page
@@ -197,6 +199,11 @@ def test_with_base_url_social_cards_canonical_links_and_sitemap(published) -> No
              if not p.relative_to(out).as_posix().startswith("_static/")}
     assert {loc.removeprefix(BASE_URL + "/") for loc in locs} <= pages
     assert len(locs) == len(set(locs)) > 30
+    if (REPO / ".git").exists():  # each page's last commit date (sphinx-last-updated-by-git)
+        lastmods = [e.text or "" for e in sitemap.iter(
+            "{http://www.sitemaps.org/schemas/sitemap/0.9}lastmod")]
+        assert 30 < len(lastmods) <= len(locs)
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d) for d in lastmods)
     # an address written into a page is not a load: still nothing fetched from elsewhere
     tag = re.compile(r"<(script|link|img|iframe|source)\b[^>]*?\b(src|href)=\"([^\"]+)\"")
     loads = [m.group(0) for p in out.rglob("*.html")
@@ -242,6 +249,29 @@ def test_readers_see_standing_and_the_search_horizon(html) -> None:
     assert 'id="hb-card-fact-h-invasion-start" role="dialog"' in takeaways
 
 
+def _footer_date(page: str) -> str | None:
+    m = re.search(r'<p class="last-updated">\s*Last updated on ([^<]*?)\.\s*<br/>', page)
+    return m.group(1) if m else None
+
+
+def test_pages_show_the_date_of_their_last_commit(html) -> None:
+    """In a git checkout, each page's footer dates its last commit (sphinx-last-updated-by-
+    git), not the build; the register's data files do not count (docs/conf.py)."""
+    import datetime as dt
+
+    out, _ = html
+    page = (out / "takeaways.html").read_text(encoding="utf-8")
+    stamp = subprocess.run(["git", "log", "-1", "--format=%at", "-m", "--author-date-order",
+                            "--", "docs/takeaways.md"], cwd=REPO, capture_output=True,
+                           text=True, check=False).stdout.strip()
+    if not stamp:  # not a git checkout (a source archive): no date rather than the build's
+        assert _footer_date(page) is None
+        return
+    day = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+    assert _footer_date(page) == day.strftime("%d %B %Y")
+    assert f'<meta property="article:modified_time" content="{day.isoformat()}" />' in page
+
+
 def test_pdf_is_the_whole_book(pdf) -> None:
     path, proc = pdf
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -252,7 +282,8 @@ def test_pdf_is_the_whole_book(pdf) -> None:
     flat = " ".join(text.split())
     assert "Standing: major." in flat and "best source: official" in flat  # the register
     assert "searched up to 3 December 2026" in flat
-    assert "This edition: 2025.11.25 (25 November 2025), built from commit" in flat
+    assert "About this edition Edition 2025.11.25 (25 November 2025) Built from commit" in flat
+    assert "This edition:" not in flat  # the web's one sentence: the PDF has the whole page
     assert "Cite this handbook" in flat and "@book{iraqhandbook20251125," in flat
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
                           check=True).stdout
@@ -308,6 +339,42 @@ def test_pdf_title_page_and_metadata(book, pdf) -> None:
                                 capture_output=True, text=True, check=True).stdout
     assert " ".join(title_page.split()) == ("US Forces in Iraq: A Reference Handbook "
                                             "The Iraq Handbook contributors 25 November 2025")
+
+
+def _edition_fields(html_page: str) -> list[tuple[str, str]]:
+    """(name, value) of each field of the edition summary of a built page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_page, "html.parser")
+    box = soup.select_one("dl.hb-edition")
+    assert box is not None
+    names = [" ".join(dt.get_text().split()).rstrip(" :") for dt in box.find_all("dt")]
+    values = [" ".join(dd.get_text().split()) for dd in box.find_all("dd")]
+    return list(zip(names, values, strict=True))
+
+
+def test_pdf_front_matter_is_the_edition_page(html, pdf) -> None:
+    """The back of the title page, before the contents: the edition page's summary (the
+    same fields and values as the web's edition page) and the citation."""
+    out, _ = html
+    path, proc = pdf
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    flat = " ".join(page2.split())
+    assert flat.startswith("About this edition Edition 2025.11.25 (25 November 2025)"), flat
+    fields = _edition_fields((out / "reference" / "edition.html").read_text(encoding="utf-8"))
+    assert [n for n, _ in fields] == ["Edition", "Built from commit", "Sources searched up to",
+                                      "Facts", "Sources", "Licence"]
+    for name, value in fields:
+        assert f"{name} {value}" in flat, (name, value)
+    assert "3 December 2026; nothing published after that day" in flat
+    assert "CC BY 4.0" in flat and "the book MIT" in flat
+    assert "(2025). US Forces in Iraq: A Reference Handbook (edition 2025.11.25)." in flat
+    assert "@book{iraqhandbook20251125," in flat and "licence CC-BY-4.0}," in flat  # no wrap
+    page3 = subprocess.run(["pdftotext", "-f", "3", "-l", "3", str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert page3.split()[0] == "CONTENTS", page3[:200]
 
 
 def test_pdf_numbered_chapters_in_bookmarks_and_contents(book) -> None:
@@ -597,6 +664,10 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
         return {p: (out / p).read_text(encoding="utf-8") for p in pages}
 
     first = build()
+    # outside git (the strict build above warned about nothing): no "last updated" date,
+    # rather than the build's
+    assert all(_footer_date(page) is None for page in first.values())
+    assert "Last updated" not in first["history/index.html"]
     mission_alt, mission_svg = picture(first["history/index.html"], "hb-diagram")
     chart_alt, chart_svg = picture(first["posture/troops.html"], "hb-diagram hb-chart")
     assert "Invasion (major combat operations), March 2003 \u2013 May 2003." in mission_alt
@@ -627,3 +698,37 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
     assert "<p>15 February 2021</p>" in third["reference/chronology.html"]  # the date cell
     assert "<p>15 January 2021</p>" not in third["reference/chronology.html"]
     assert "(as of February 2021)" in third["history/advise-assist.html"]
+
+
+def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path) -> None:
+    """A copy of the book in a git repository of two commits (1 January 2025: everything;
+    1 February 2025: the key takeaways), cloned with --depth 2: the strict build warns
+    about nothing; the takeaways page shows its commit's date; pages last changed by the
+    first commit, whose history the clone cut, show none (not a wrong one)."""
+    origin = tmp_path / "origin"
+    shutil.copytree(REPO / "docs", origin / "docs", ignore=shutil.ignore_patterns("_build"))
+    shutil.copy(REPO / "CITATION.cff", origin / "CITATION.cff")
+
+    def git(*args: str, cwd: Path = origin, date: str = "2025-01-01T12:00:00Z") -> None:
+        env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date,
+                   GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "everything")
+    takeaways = origin / "docs" / "takeaways.md"
+    takeaways.write_text(takeaways.read_text(encoding="utf-8") + "\nA new line.\n",
+                         encoding="utf-8")
+    git("commit", "-q", "-am", "takeaways", date="2025-02-01T12:00:00Z")
+    clone = tmp_path / "clone"
+    git("clone", "-q", "--depth", "2", origin.as_uri(), str(clone), cwd=tmp_path)
+    out = tmp_path / "html"
+    proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
+                           "-d", str(tmp_path / "doctrees"), str(clone / "docs"), str(out)],
+                          cwd=clone, env=_env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert _footer_date((out / "takeaways.html").read_text(encoding="utf-8")) == \
+        "01 February 2025"
+    assert _footer_date((out / "history" / "index.html").read_text(encoding="utf-8")) is None

@@ -196,3 +196,49 @@ def test_changes_since_the_previous_tag(clean_project: Path) -> None:
     assert previous_tag(project, "v[0-9]*") == "v2025.01.01"
     _git(project, "tag", "-d", "v2025.01.01")
     assert FIRST_EDITION in _changes_text(project)
+
+
+# ---------------------------------------------------------------------------- front matter
+
+def test_front_matter_one_line_on_the_web_whole_summary_before_the_pdf_contents(
+        clean_project: Path) -> None:
+    """``{edition-frontmatter}``: the web shows one sentence; the LaTeX file sets the whole
+    summary (the edition page's field list) and the citation on the back of the title page,
+    before the contents, and nowhere in the body."""
+    project = _with_edition_page(clean_project)
+    index = project / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "```{toctree}", "```{edition-frontmatter}\n:details: edition-page\n```\n\n```{toctree}",
+        1), encoding="utf-8")
+    edition = project / "edition.md"
+    edition.write_text("(edition-page)=\n" + edition.read_text(encoding="utf-8"),
+                       encoding="utf-8")
+    conf = {"handbook_search_horizon": "2026-01-15", "version": "2026.01.20"}
+    html = build_project(project, confoverrides=conf)
+    assert html.warnings == "", html.warnings
+    page = (html.outdir / "index.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", "", page).split())
+    assert "This edition: 2026.01.20 (20 January 2026), built from commit" in text
+    assert "Sources searched up to" not in text and "@book{" not in text
+    full = " ".join(re.sub(r"<[^>]+>", "", (html.outdir / "edition.html").read_text(
+        encoding="utf-8")).split()).replace(" :", ":")
+    assert ("Sources searched up to: 15 January 2026; nothing published after that day is "
+            "in this edition") in full
+    assert "Licence: text and data CC BY 4.0" in full
+
+    latex = build_project(project, "latex", confoverrides={
+        **conf, "latex_documents": [("index", "book.tex", "Book", "Someone", "manual")]})
+    assert latex.warnings == "", latex.warnings
+    tex = (latex.outdir / "book.tex").read_text(encoding="utf-8")
+    back = tex.index("\\def\\sphinxbackoftitlepage")
+    front = tex[tex.index("\\begin{lrbox}{\\hbeditionbox}"):back]
+    assert back < tex.index("\\sphinxmaketitle") < tex.index("\\sphinxtableofcontents")
+    for field in ("Edition", "Built from commit", "Sources searched up to", "Facts",
+                  "Sources", "Licence"):
+        assert f"\\sphinxstylestrong{{{field}}}" in front or f"{{{field}}}" in front, field
+    assert "15 January 2026; nothing published after that day" in front
+    assert "{iraqhandbook20260120}" in front  # the BibTeX entry, highlighted
+    body = tex[tex.index("\\sphinxtableofcontents"):]
+    assert "Sources searched up to" in body  # the edition page itself, in the Reference
+    assert body.count("nothing published after that day") == 1
+    assert "This edition:" not in tex  # the web's sentence is not in the PDF

@@ -643,6 +643,13 @@ def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultSer
     index = (after.outdir / "index.html").read_text("utf-8")
     assert index.count('<span class="hb-excerpt-gone-flag">[excerpt not found at source]'
                        '</span>') == 4  # troops.2024 three times, invasion.start once
+    # the fact cards say it plainly, with the date: one card per fact on the page
+    card = re.search(r'<div class="hb-card" id="hb-card-fact-troops-2024".*?</div>', index,
+                     re.S)
+    assert card and ('<p class="hb-excerpt-gone">This excerpt was no longer found at the '
+                     "source on 21 November 2026: the page may have changed since it was "
+                     "cited.</p>") in card.group(0)
+    assert index.count('class="hb-excerpt-gone"') == 2
     register = (after.outdir / "register.html").read_text("utf-8")
     assert register.count("Excerpt no longer found at the source on 21 November 2026.") == 2
 
@@ -651,6 +658,7 @@ def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultSer
     sourcecheck(project, "2026-11-22")
     again = build_project(project, "html", freshenv=False)
     assert "excerpt not found" not in (again.outdir / "index.html").read_text("utf-8")
+    assert "hb-excerpt-gone" not in (again.outdir / "index.html").read_text("utf-8")
 
 
 def test_dead_source_falls_back_to_its_archived_copy(

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from handbook_tools.cli import main
-from handbook_tools.scaffold import add_months
+from handbook_tools.scaffold import add_months, bib_escape
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +136,39 @@ def test_add_months() -> None:
 
     assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
     assert add_months(dt.date(2026, 1, 15), 6) == dt.date(2026, 7, 15)
+
+
+def test_new_source_escapes_the_title_for_bibtex(clean_project: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Braces, %, &, $, #, _, ~, ^ and backslashes of a headline: written as BibTeX and
+    LaTeX read them (braces balanced, nothing read as markup), read back as typed."""
+    import pybtex.errors
+    from pybtex.database import parse_file
+    from pybtex.richtext import Text
+
+    from handbook_tools.registry import load_sources
+
+    bib = clean_project / "_data" / "sources.bib"
+    title = r"Q&A: 100% {of} $5 #1 a_b ~ x^2 back\slash"
+    code, out, _ = run(capsys, "new-source", "http://127.0.0.1:9/qa", "--title", title,
+                       "--date", "2025-12-30", "--docs", str(clean_project))
+    assert code == 0, out
+    assert ("  title        = {Q\\&A: 100\\% \\textbraceleft{}of\\textbraceright{} \\$5 \\#1 "
+            "a\\_b \\textasciitilde{} x\\textasciicircum{}2 back\\textbackslash{}slash},\n"
+            ) in bib.read_text(encoding="utf-8")
+    strict, pybtex.errors.strict = pybtex.errors.strict, True
+    try:  # the whole file parses, and the title is one field
+        entry = parse_file(str(bib), "bibtex").entries["newsagency20251230"]
+    finally:
+        pybtex.errors.strict = strict
+    # the characters pybtex decodes (the book's bibliography) come back as typed
+    latex = entry.fields["title"].split(" \\textbraceleft")[0]
+    assert Text.from_latex(latex).render_as("text") == "Q&A: 100%"
+    assert Text.from_latex(bib_escape(r"a_b #1 ~ back\slash")).render_as("text") == \
+        r"a_b #1 ~ back\slash"
+    # the register, fact cards and downloads read the title back exactly as typed
+    problems: list = []
+    [src] = [s for s in load_sources(bib, "sources.bib", problems)
+             if s.key == "newsagency20251230"]
+    assert src.fields["title"] == title
+    assert main(["check", "--data-only", str(clean_project)]) == 0

@@ -63,8 +63,21 @@ def _bib_fields(body: str) -> dict[str, str]:
             if ch not in "{}":
                 out.append(ch)
             pos += 1
-        fields[name] = " ".join("".join(out).split())
+        fields[name] = bib_text(" ".join("".join(out).split()))
     return fields
+
+
+#: LaTeX escapes of BibTeX text (as scaffold.bib_escape writes them, braces already
+#: stripped) and the characters they stand for
+_LATEX_ESCAPE = re.compile(r"\\(textbackslash|textbraceleft|textbraceright|textasciitilde"
+                           r"|textasciicircum)|\\([&%$#_{}])")
+_LATEX_CHARS = {"textbackslash": "\\", "textbraceleft": "{", "textbraceright": "}",
+                "textasciitilde": "~", "textasciicircum": "^"}
+
+
+def bib_text(value: str) -> str:
+    """A BibTeX field's text as readers see it: ``Q\\&A`` is ``Q&A``."""
+    return _LATEX_ESCAPE.sub(lambda m: _LATEX_CHARS[m[1]] if m[1] else m[2], value)
 
 
 def load_sources(path: Path, display: str, problems: list[Problem],

@@ -39,6 +39,9 @@ from sphinx.writers.latex import LaTeXTranslator
 
 from .problems import Check, Problem, warn
 
+#: the class of the front matter's edition page (edition.FRONT_MATTER)
+FRONT_MATTER = "hb-front-matter"
+
 #: the comment written before each block of the ``.tex`` file
 MARKER = "% handbook-source: "
 MARKER_RE = re.compile(r"^% handbook-source: (?P<path>.+):(?P<line>\d+)$")
@@ -145,6 +148,35 @@ class HandbookLaTeXTranslator(LaTeXTranslator):
         super().__init__(document, builder, theme)
         self._srcdir = Path(builder.srcdir).resolve()
         self._last_marker = ""
+        self._front_start: list[int] = []
+        self._front_matter: list[str] = []
+
+    # The edition page of the front matter (edition.front_matter): written like any block,
+    # then taken out of the body and set on the back of the title page, through Sphinx's
+    # \sphinxbackoftitlepage hook, in a box (its BibTeX is verbatim: no macro can hold it).
+    def visit_container(self, node: nodes.Element) -> None:
+        if FRONT_MATTER in node["classes"]:
+            self._front_start.append(len(self.body))
+        super().visit_container(node)
+
+    def depart_container(self, node: nodes.Element) -> None:
+        super().depart_container(node)
+        if FRONT_MATTER in node["classes"] and self._front_start:
+            start = self._front_start.pop()
+            self._front_matter += self.body[start:]
+            del self.body[start:]
+
+    def astext(self) -> str:
+        if self._front_matter:
+            self.elements["maketitle"] = (
+                "\\newsavebox{\\hbeditionbox}%\n"
+                "\\begin{lrbox}{\\hbeditionbox}\\begin{minipage}{\\textwidth}\\small"
+                "\\fvset{fontsize=\\footnotesize}%\n"
+                + "".join(self._front_matter)
+                + "\n\\end{minipage}\\end{lrbox}%\n"
+                "\\def\\sphinxbackoftitlepage{\\noindent\\usebox{\\hbeditionbox}}%\n"
+                + self.elements["maketitle"])
+        return super().astext()
 
     def _source_of(self, node: nodes.Element) -> str | None:
         source, line = node.source, node.line

@@ -1,7 +1,8 @@
 """Skeletons for a new source and a new fact: ``new-source`` and ``new-fact``.
 
 ``new-source URL [--title T] [--date YYYY-MM-DD] [--docs DOCS]``
-    Append a BibTeX entry to the first ``.bib`` file of DOCS (``bibtex_bibfiles``): its key
+    Append a BibTeX entry to the first ``.bib`` file of DOCS (``bibtex_bibfiles``), with
+    the title's special characters escaped for BibTeX and LaTeX (:func:`bib_escape`): its key
     is the publisher's id and the date of publication (``--date``, else today), with a
     letter added when the key is taken; ``urldate`` is today (``HANDBOOK_TODAY`` when set);
     ``howpublished`` is the publisher's name from the register.  Exit 0; 1 when the host is
@@ -83,6 +84,19 @@ def _project(docs: Path) -> Project | None:
     return now, reg, pubs, data_dir, bibs
 
 
+#: how BibTeX text writes each character that LaTeX or BibTeX would read as markup: a
+#: brace, even escaped as "\{", still counts for BibTeX's brace matching, so it is spelled
+#: out; the registry reads every form back (bibfile.bib_text)
+BIB_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+               "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+               "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def bib_escape(text: str) -> str:
+    """Plain text (a headline) as the text of a BibTeX field, on one line."""
+    return "".join(BIB_ESCAPES.get(ch, ch) for ch in " ".join(text.split()))
+
+
 def _host_label(host: str) -> str:
     """'www.example.co.uk' -> 'example': a publisher id for an unregistered host."""
     parts = [p for p in host.split(".") if p and p != "www"]
@@ -129,7 +143,7 @@ def cmd_new_source(args: argparse.Namespace) -> int:
         n += 1
     name = pub.name if pub is not None else TODO + ": the publisher's name"
     lines = [f"@misc{{{key},",
-             f"  title        = {{{args.title or TODO + ': the headline'}}},",
+             f"  title        = {{{bib_escape(args.title or '') or TODO + ': the headline'}}},",
              f"  howpublished = {{{name}}},"]
     if published:
         lines += [f"  year         = {{{published.year}}},",

@@ -3,7 +3,8 @@
 - **Fact cards.**  Every HTML page that cites facts carries, at its end, one hidden card
   per fact it cites (``<div class="hb-card" id="hb-card-fact-..." hidden>``): the value and
   its as-of date, caveat and dispute, each source's title, publisher and standing, the
-  verbatim excerpt, and links to the source and to the register entry.  ``hb-card.js``
+  verbatim excerpt (and, when ``make linkcheck`` no longer found it at any of the fact's
+  sources, since when), and links to the source and to the register entry.  ``hb-card.js``
   shows the card when a reader hovers over, focuses or taps a cited figure (the link to
   the register, which it stays without JavaScript).  Everything is in the page: no request
   to another host, and it works from ``file://``.  The card is screen-only; on paper the
@@ -21,6 +22,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxRole
 
+from .dates import long_date
 from .facts import FactDomain, anchor
 from .problems import Check, warn
 from .publishers import Attribution
@@ -70,6 +72,10 @@ def card_html(fact: Fact, reg: Registry, atts: dict[str, Attribution], register_
         parts.append('<ul class="hb-card-sources">' + "".join(items) + "</ul>")
     parts.append(f'<blockquote class="hb-card-excerpt">\u201c{e(fact.excerpt)}\u201d'
                  "</blockquote>")
+    if fact.excerpt_gone is not None:  # make linkcheck's finding (link-status.yaml)
+        parts.append('<p class="hb-excerpt-gone">This excerpt was no longer found at the '
+                     f"source on {e(long_date(fact.excerpt_gone))}: the page may have changed "
+                     "since it was cited.</p>")
     parts.append(f'<p class="hb-card-links"><a href="{e(register_uri, quote=True)}">'
                  "Fact register entry</a></p>")
     label = e(f"Evidence for {fact.value}", quote=True)

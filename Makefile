@@ -50,11 +50,13 @@ SETTINGS_TEXT := SPHINXBUILD=$(SPHINXBUILD) SPHINXOPTS=$(SPHINXOPTS) \
   HANDBOOK_COMMIT=$(HANDBOOK_COMMIT) HANDBOOK_CACHE_DIR=$(HANDBOOK_CACHE_DIR) \
   git=$(shell git -C $(DOCS) rev-parse HEAD 2>/dev/null) \
   tags=$(shell git -C $(DOCS) tag --list 'v[0-9]*' --merged HEAD 2>/dev/null)
-ifeq ($(filter help clean,$(MAKECMDGOALS)),)
+ifneq ($(if $(MAKECMDGOALS),$(filter-out help clean,$(MAKECMDGOALS)),all),)
 $(shell mkdir -p $(STAMPS))
 $(file >$(SETTINGS).new,$(SETTINGS_TEXT))
 $(shell cmp -s $(SETTINGS).new $(SETTINGS) && rm -f $(SETTINGS).new || mv -f $(SETTINGS).new $(SETTINGS))
 endif
+$(SETTINGS): # after `make clean` in the same run
+	$(shell mkdir -p $(@D))$(file >$@,$(SETTINGS_TEXT))
 # The PDF does not read the web pages' templates, stylesheets and scripts.
 HTML_ONLY   := $(filter $(DOCS)/_templates/%.html $(DOCS)/_static/%.css $(DOCS)/_static/%.js, \
                  $(DOCS_INPUTS))

@@ -199,6 +199,7 @@ def bench_builds(variants: list[Variant], runs: int, pdf_runs: int) -> dict[str,
 
     def clean_html(v: Variant) -> Timing:
         v.clean("html", "html.new", "doctrees")
+        v.unstamp("html")
         return v.make("html")
 
     def edited_html(v: Variant, n: int) -> Timing:
@@ -211,6 +212,7 @@ def bench_builds(variants: list[Variant], runs: int, pdf_runs: int) -> dict[str,
 
     def clean_pdf(v: Variant) -> Timing:
         v.clean("latex", "doctrees/latex")
+        v.unstamp("pdf")
         return v.make("pdf")
 
     def edited_pdf(v: Variant, n: int) -> Timing:

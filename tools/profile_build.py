@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "build" / "profile"
 
 
-def sphinx_app(src: Path, extensions: list[str]) -> Any:
+def sphinx_app(src: Path, extensions: list[str], status: io.StringIO | None = None) -> Any:
     from sphinx.application import Sphinx
 
     return Sphinx(str(src), str(src), str(OUT / "html"), str(OUT / "doctrees"), "html",
-                  status=io.StringIO(), warning=io.StringIO(), keep_going=True,
+                  status=status or io.StringIO(), warning=io.StringIO(), keep_going=True,
                   confoverrides={"extensions": extensions, "nitpicky": True})
 
 
@@ -89,10 +89,9 @@ def main() -> int:
     profile = cProfile.Profile()
     start = time.perf_counter()
     profile.enable()
-    app = sphinx_app(src, extensions)  # set-up (extensions, config) counts too
+    duration_out = io.StringIO()  # sphinx.ext.duration writes its table to the status
+    app = sphinx_app(src, extensions, duration_out)  # set-up (extensions, config) counts too
     spent = time_listeners(app)
-    duration_out = io.StringIO()
-    app._status = duration_out  # sphinx.ext.duration prints its table to the status stream
     app.build()
     profile.disable()
     wall = time.perf_counter() - start

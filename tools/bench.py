@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import http.client
 import io
 import json
 import os
@@ -251,7 +252,7 @@ def fetch(url: str) -> str | None:
     try:
         with urlopen(url, timeout=5) as resp:  # noqa: S310 (127.0.0.1 only)
             return str(resp.read().decode("utf-8", "replace"))
-    except (URLError, OSError):
+    except (URLError, OSError, http.client.HTTPException):  # e.g. read while rewritten
         return None
 
 

@@ -169,8 +169,11 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "package-lock.json"):
         shutil.copy2(REPO / "tools" / name, project / "tools" / name)
     (project / ".venv" / "bin").mkdir(parents=True)
-    python = project / ".venv" / "bin" / "python"  # the real one, for publish and latexlog
-    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
+    # python: the real one for publish.py (the swap of the site); the LaTeX log reader,
+    # which would only read the stub's empty log, is stood in for (it imports Sphinx)
+    python = project / ".venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\n[ "$1 $2 $3" = "-m handbook_tools latexlog" ] && exit 0\n'
+                      f'exec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
     python.chmod(0o755)
     for installed in (project / ".venv" / "bin" / ".installed",
                       project / "tools" / "node_modules" / ".installed"):

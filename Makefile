@@ -11,8 +11,11 @@ BUILD       := build
 PDF         := $(BUILD)/handbook.pdf
 # Sphinx's LaTeX Makefile (latexmk) in build/latex; not $(MAKE), which `make -n` would run
 LATEXMAKE   := make
-# Reproducible output: one timestamp for the whole build (the last commit's, if any).
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+# Reproducible output: one timestamp for the whole build (the last commit's; outside a git
+# checkout, the start of today, UTC: the build shows only the date, and a no-change `make`
+# then stays a no-change until the date changes).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null \
+                       || echo $$(( $$(date +%s) / 86400 * 86400 )))
 export SOURCE_DATE_EPOCH
 export PUPPETEER_SKIP_DOWNLOAD := 1
 

@@ -285,6 +285,33 @@ def test_a_page_saved_during_a_build_is_seen_by_the_next_make(project: Path) -> 
     assert stub_make(project, "html") == set()
 
 
+def test_outside_git_the_date_is_the_day_and_nothing_runs_the_second_time(
+        project: Path) -> None:
+    """Without a commit to date the build, SOURCE_DATE_EPOCH is the start of today (UTC),
+    not the second `make` starts: a no-change `make` stays one."""
+    shutil.rmtree(project / ".git")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+
+    def run() -> str:
+        log = project / "stub.log"
+        log.write_text("")
+        proc = subprocess.run(
+            ["make", "--no-print-directory", "-C", str(project),
+             "SPHINXBUILD=./stub-sphinx-build", "LATEXMAKE=./stub-latexmk"],
+            env={**env, "HANDBOOK_SKIP_PACKAGES": "1", "STUB_LOG": str(log)},
+            capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return log.read_text()
+
+    assert run().split() == ["latex", "latexmk", "html"]  # no commit now: new settings
+    settings = (project / "build" / ".stamps" / "settings").read_text()
+    epoch = int(settings.split("SOURCE_DATE_EPOCH=")[1].split()[0])
+    assert epoch % 86400 == 0
+    time.sleep(1.1)  # the clock moves on; the date does not (unless midnight passes)
+    if int(time.time()) // 86400 == epoch // 86400:
+        assert run() == ""
+
+
 def test_a_failed_build_is_run_again(project: Path) -> None:
     _append("docs/index.md")(project)
     stub = project / "stub-sphinx-build"

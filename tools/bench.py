@@ -5,12 +5,19 @@ a copy of the same pages with stock settings (sphinx-book-theme defaults, sphinx
 mermaid's client-side rendering from its CDN, no handbook checks, no ``-n -W``):
 
 - wall time, median of ``BENCH_RUNS`` runs (default 3): a clean ``make html`` (empty
-  output, doctrees and diagram cache), a no-change rebuild, a rebuild after editing one
-  page; a clean ``make pdf`` (``BENCH_PDF_RUNS``, default 1: it is the slowest); ``make
+  output, doctrees and diagram cache), a no-change rebuild (the Makefile's stamp removed,
+  so that sphinx-build runs and finds nothing to do), a rebuild after editing one page; a
+  clean ``make pdf`` and ``make pdf`` after editing one page (``BENCH_PDF_RUNS``, default
+  1: the slowest); a no-change ``make`` (HTML and PDF: ours with the Makefile's stamps,
+  the baseline without them, as a Makefile that always runs its builders); ``make
   check`` alone (ours only: the baseline has no checks);
-- the book's Mermaid diagrams (light and dark SVG each, no cache): all in one browser
-  session (the package's render-mermaid.mjs) against one mermaid-cli process per diagram
-  (the stock sphinxcontrib-mermaid way);
+- the time from saving a page to the page served by ``make serve`` (sphinx-autobuild)
+  showing the change (``BENCH_SERVE_RUNS``, default ``BENCH_RUNS``);
+- Mermaid diagrams (light and dark SVG each, no cache): the book's, repeated (each copy
+  made distinct by a comment) up to ``BENCH_DIAGRAMS`` (default 8) so that the browser's
+  start-up does not dominate: all in one browser session (the package's
+  render-mermaid.mjs)
+  against one mermaid-cli process per diagram (the stock sphinxcontrib-mermaid way);
 - for each page, what a browser with an empty cache fetches to show it (HTML, CSS, JS,
   fonts, images): requests and bytes to 127.0.0.1 (plus the gzip size of the same bytes,
   what a compressing server would send) and requests to other hosts, which are counted
@@ -26,11 +33,14 @@ from __future__ import annotations
 
 import functools
 import gzip
+import http.client
 import io
 import json
 import os
 import resource
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +51,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 from handbook_tools.localserver import serve_folder
 from handbook_tools.nodepackages import SCRIPT
@@ -149,12 +161,21 @@ class Variant:
     def env(self) -> dict[str, str]:
         return {**os.environ, "HANDBOOK_CACHE_DIR": str(self.cache)}
 
-    def make(self, target: str) -> Timing:
+    def make_cmd(self, target: str, *variables: str) -> list[str]:
         cmd = ["make", "--no-print-directory", "-s", target, f"DOCS={self.src}",
-               f"BUILD={self.build}"]
+               f"BUILD={self.build}", *variables]
         if self.sphinxopts is not None:
             cmd.append(f"SPHINXOPTS={self.sphinxopts}")
-        return timed(cmd, self.env())
+        return cmd
+
+    def make(self, target: str) -> Timing:
+        return timed(self.make_cmd(target), self.env())
+
+    def unstamp(self, *outputs: str) -> None:
+        """Forget that ``outputs`` (html, pdf) are up to date: the Makefile's next run
+        starts their builders even though no input changed."""
+        for name in outputs:
+            (self.build / ".stamps" / name).unlink(missing_ok=True)
 
     def clean(self, *parts: str) -> None:
         for part in parts:
@@ -181,23 +202,96 @@ def bench_builds(variants: list[Variant], runs: int, pdf_runs: int) -> dict[str,
 
     def clean_html(v: Variant) -> Timing:
         v.clean("html", "html.new", "doctrees")
+        v.unstamp("html")
         return v.make("html")
 
     def edited_html(v: Variant, n: int) -> Timing:
         v.edit(n)
         return v.make("html")
 
+    def nochange_html(v: Variant) -> Timing:
+        v.unstamp("html")  # sphinx-build runs, with nothing to do
+        return v.make("html")
+
     def clean_pdf(v: Variant) -> Timing:
         v.clean("latex", "doctrees/latex")
+        v.unstamp("pdf")
         return v.make("pdf")
+
+    def edited_pdf(v: Variant, n: int) -> Timing:
+        v.edit(100 + n)
+        return v.make("pdf")
+
+    def nochange_make(v: Variant) -> Timing:
+        if v.name == "baseline":  # stock: every builder runs on every `make`
+            v.unstamp("html", "pdf")
+        return v.make("all")
 
     for n in range(runs):
         each("html_clean", clean_html, n)
-        each("html_nochange", lambda v: v.make("html"), n)
+        each("html_nochange", nochange_html, n)
         each("html_edit", functools.partial(lambda n, v: edited_html(v, n), n), n)
         each("check", lambda v: v.make("check"), n)
     for n in range(pdf_runs):
         each("pdf_clean", clean_pdf, n)
+        each("pdf_edit", functools.partial(lambda n, v: edited_pdf(v, n), n), n)
+    for v in variants:
+        v.make("all")  # the HTML site of the last edit, the PDF, and the copy between
+    for n in range(runs):
+        each("make_nochange", nochange_make, n)
+    return {name: s.summary() for name, s in series.items()}
+
+
+# ---------------------------------------------------------------------------- make serve
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urlopen(url, timeout=5) as resp:  # noqa: S310 (127.0.0.1 only)
+            return str(resp.read().decode("utf-8", "replace"))
+    except (URLError, OSError, http.client.HTTPException):  # e.g. read while rewritten
+        return None
+
+
+def bench_serve(variants: list[Variant], runs: int) -> dict[str, Any]:
+    """``make serve``: from saving a page to the served page showing the change (what the
+    reader sees after sphinx-autobuild's reload), polled every 20 ms."""
+    series = {v.name: Series() for v in variants}
+    page = EDIT_PAGE.replace(".md", ".html")
+    for v in variants:
+        port = free_port()
+        proc = subprocess.Popen(v.make_cmd("serve", f"SERVE_PORT={port}"), cwd=REPO,
+                                env=v.env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}/{page}"
+            give_up = time.monotonic() + 900  # the first full build; not a speed limit
+            while fetch(url) is None:
+                if proc.poll() is not None or time.monotonic() > give_up:
+                    raise RuntimeError(f"make serve ({v.name}) never served {url}")
+                time.sleep(0.5)
+            time.sleep(2)  # let the first build's own reload settle
+            for n in range(runs):
+                marker = f"Benchmark save {n} of {v.name}."
+                start = time.perf_counter()
+                with (v.src / EDIT_PAGE).open("a", encoding="utf-8") as f:
+                    f.write(f"\n{marker}\n")
+                while marker not in (fetch(url) or ""):
+                    if time.perf_counter() - start > 300:
+                        raise RuntimeError(f"make serve ({v.name}): the edit never showed")
+                    time.sleep(0.02)
+                took = time.perf_counter() - start
+                series[v.name].wall.setdefault("serve_reload", []).append(round(took, 3))
+                log(f"{v.name} serve_reload run {n + 1}: {took:.1f} s wall")
+                time.sleep(1)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)  # the make process group started here
+            proc.wait(timeout=60)
     return {name: s.summary() for name, s in series.items()}
 
 
@@ -217,6 +311,16 @@ def book_diagrams(v: Variant) -> list[dict[str, str]]:
                                     "handbook_checks": False})
         app.build()
         return [{"page": d.docname, "code": d.code} for d in collect(app.env)]
+
+
+def enough_diagrams(book: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    """The book's diagrams, repeated up to ``count``; each copy ends in its own Mermaid
+    comment, so no renderer can reuse an earlier result."""
+    out = list(book)
+    for n in range(len(book), count):
+        d = book[n % len(book)]
+        out.append({"page": d["page"], "code": d["code"] + f"\n%% benchmark copy {n}\n"})
+    return out
 
 
 def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
@@ -250,7 +354,9 @@ def bench_diagrams(diagrams: list[dict[str, str]], runs: int) -> dict[str, Any]:
                     total = Timing(total.wall + t.wall, total.cpu + t.cpu)
             series.add("per_diagram", total)
     log("diagrams: " + ", ".join(f"{k} {median(t)} s" for k, t in series.wall.items()))
-    return {"diagrams": len(diagrams), "renders": 2 * len(diagrams)} | series.summary()
+    return {"diagrams": len(diagrams), "renders": 2 * len(diagrams),
+            "book_diagrams": len({d["code"].split("\n%% benchmark copy")[0]
+                                  for d in diagrams})} | series.summary()
 
 
 # ---------------------------------------------------------------------------- page weight
@@ -384,10 +490,52 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def contributor_targets(result: dict[str, Any]) -> str:
+    """Issue 17's targets for contributors: each figure, its limit from the baseline of the
+    same run, and whether it is met."""
+    o, b = result["builds"]["ours"]["median"], result["builds"]["baseline"]["median"]
+    d = result["diagrams"]
+    rows = [("contributor target", "ours", "limit", "met")]
+
+    def target(label: str, value: float | None, limit: float | None, met: bool | None,
+               unit: str = "s") -> None:
+        shown = "n/a" if value is None else (f"{value:.2f} {unit}" if unit else f"{value:.2f}")
+        lim = "n/a" if limit is None else (f"{limit:.2f} {unit}" if unit else f"{limit:.2f}")
+        rows.append((label, shown, lim, "n/a" if met is None else ("yes" if met else "NO")))
+
+    def within(value: float | None, limit: float | None) -> bool | None:
+        return None if value is None or limit is None else value <= limit
+
+    nochange = o.get("make_nochange")
+    target("no-change `make` <= 1 s", nochange, 1.0, within(nochange, 1.0))
+    for key, label, extra in (("html_edit", "one-page edit <= base + 0.5 s", 0.5),
+                              ("html_nochange", "no-change rebuild <= base + 0.3 s", 0.3)):
+        lim = b[key] + extra if b.get(key) is not None else None
+        target(label, o.get(key), lim, within(o.get(key), lim))
+    lim = 1.25 * b["html_clean"] if b.get("html_clean") is not None else None
+    target("clean HTML build <= 1.25 x base", o.get("html_clean"), lim,
+           within(o.get("html_clean"), lim))
+    batch, each = d["median"].get("batch"), d["median"].get("per_diagram")
+    speedup = each / batch if batch and each else None
+    target(f"diagrams ({d['diagrams']}): one mmdc each / one batch >= 3", speedup, 3.0,
+           None if speedup is None else speedup >= 3.0, unit="")
+    target("PDF after a one-page edit (report; base)", o.get("pdf_edit"), b.get("pdf_edit"),
+           None)
+    serve = result.get("serve", {})
+    if serve:
+        target("make serve: save to reload (report; base)",
+               serve["ours"]["median"].get("serve_reload"),
+               serve["baseline"]["median"].get("serve_reload"), None)
+    return table(rows)
+
+
 def report(result: dict[str, Any]) -> str:
     b_ours, b_base = result["builds"]["ours"], result["builds"]["baseline"]
-    labels = {"html_clean": "clean HTML build", "html_nochange": "no-change rebuild",
-              "html_edit": f"rebuild after editing {EDIT_PAGE}", "pdf_clean": "clean PDF build",
+    labels = {"html_clean": "clean HTML build",
+              "html_nochange": "no-change HTML rebuild (sphinx-build runs)",
+              "html_edit": f"HTML rebuild after editing {EDIT_PAGE}",
+              "pdf_clean": "clean PDF build", "pdf_edit": f"PDF after editing {EDIT_PAGE}",
+              "make_nochange": "no-change `make` (base: no stamps)",
               "check": "make check"}
     rows = [("median of the runs", "ours wall", "base wall", "ours/base", "ours CPU",
              "base CPU", "ours/base")]
@@ -403,8 +551,13 @@ def report(result: dict[str, Any]) -> str:
     d = result["diagrams"]
     row(f"{d['renders']} diagram renders: one batch (ours) vs one mmdc each (base)", d, d,
         "batch", "per_diagram")
+    serve = result.get("serve", {})
+    if serve:
+        row(f"make serve: save {EDIT_PAGE} -> served page changed", serve["ours"],
+            serve["baseline"], "serve_reload", "serve_reload")
     out = [f"runs: {result['runs']} (PDF: {result['pdf_runs']}); medians; "
-           f"{result['cpus']} CPU(s)", "", table(rows), ""]
+           f"{result['cpus']} CPU(s); load before: {result.get('load', 'n/a')}", "",
+           table(rows), "", contributor_targets(result), ""]
 
     w_ours, w_base = result["pages"]["ours"], result["pages"]["baseline"]
     rows = [("page (empty cache)", "ours req", "ours KB", "gzip KB", "3rd-party",
@@ -460,8 +613,12 @@ def main() -> int:
                               "edited_page": EDIT_PAGE, "builds": {}, "pages": {}}
     for v in (ours, baseline):
         v.prepare()
+    result["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     result["builds"] = bench_builds([ours, baseline], runs, pdf_runs)
-    result["diagrams"] = bench_diagrams(book_diagrams(ours), runs)
+    result["serve"] = bench_serve([ours, baseline],
+                                  int(os.environ.get("BENCH_SERVE_RUNS", str(runs))))
+    diagrams = enough_diagrams(book_diagrams(ours), int(os.environ.get("BENCH_DIAGRAMS", "8")))
+    result["diagrams"] = bench_diagrams(diagrams, runs)
     html = {v.name: v.build / "html" for v in (ours, baseline)}
     pages = [p for p in site_pages(html["ours"]) if (html["baseline"] / p).is_file()]
     result["pages"]["pages"] = pages

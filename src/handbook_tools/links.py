@@ -7,9 +7,13 @@ source document, so the strict build fails.
 
 from __future__ import annotations
 
+import os
+import pickle
 import posixpath
+from contextlib import suppress
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from sphinx import addnodes
@@ -41,40 +45,82 @@ class _Collector(HTMLParser):
                 self.links.append((name, value))
 
 
-def scan(outdir: Path) -> dict[str, _Collector]:
+class _Found(NamedTuple):
+    """What a page holds: its ids and its links, as the collector found them."""
+
+    ids: set[str]
+    links: list[tuple[str, str]]
+
+
+def scan(outdir: Path, cache: Path | None = None) -> dict[str, _Found]:
+    """The ids and links of every page. With ``cache``, a page whose file has the size and
+    time it had at the last scan is not parsed again (parsing every page took most of this
+    check's time, and an incremental build rewrites only a few pages)."""
+    old: dict[str, tuple[int, int, _Found]] = {}
+    if cache is not None:
+        try:
+            old = pickle.loads(cache.read_bytes())
+        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError):
+            old = {}
+    known: dict[str, tuple[int, int, _Found]] = {}
     pages = {}
     for path in sorted(outdir.rglob("*.html")):
-        if path.relative_to(outdir).parts[0] in ("_static", "_sources", "_images"):
+        rel = path.relative_to(outdir)
+        if rel.parts[0] in ("_static", "_sources", "_images"):
             continue  # theme templates and copies, not pages
-        collector = _Collector()
-        collector.feed(path.read_text(encoding="utf-8", errors="replace"))
-        pages[path.relative_to(outdir).as_posix()] = collector
+        stat = path.stat()
+        seen = old.get(rel.as_posix())
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            found = seen[2]
+        else:
+            collector = _Collector()
+            collector.feed(path.read_text(encoding="utf-8", errors="replace"))
+            found = _Found(collector.ids, collector.links)
+        pages[rel.as_posix()] = found
+        known[rel.as_posix()] = (stat.st_size, stat.st_mtime_ns, found)
+    if cache is not None:
+        with suppress(OSError):
+            cache.write_bytes(pickle.dumps(known))
     return pages
 
 
-def broken_links(outdir: Path) -> list[tuple[str, str, str]]:
-    """(page, url, reason) for every internal link that does not resolve."""
-    pages = scan(outdir)
+def _site_files(outdir: Path) -> tuple[set[str], set[str]]:
+    """Every file and every folder of the site, as paths relative to it ("" the root)."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    for dirpath, _dirnames, filenames in os.walk(outdir):
+        rel = Path(dirpath).relative_to(outdir).as_posix()
+        rel = "" if rel == "." else rel
+        folders.add(rel)
+        files.update(posixpath.join(rel, name) for name in filenames)
+    return files, folders
+
+
+def broken_links(outdir: Path, cache: Path | None = None) -> list[tuple[str, str, str]]:
+    """(page, url, reason) for every internal link that does not resolve.
+
+    Paths are resolved as strings against one listing of the site's files (thousands of
+    links, most of them the same few navigation targets: a file-system call for each
+    took most of the check's time); the site holds no symbolic links."""
+    outdir = outdir.resolve()
+    pages = scan(outdir, cache)
+    files, folders = _site_files(outdir)
     out = []
     for page, found in pages.items():
-        base = (outdir / page).parent
+        base = posixpath.dirname(page)
         for _attr, url in found.links:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc:  # external, mailto: or data: addresses
                 continue
-            if parts.path:
-                target_path = (base / unquote(parts.path)).resolve()
-            else:
-                target_path = (outdir / page).resolve()
-            try:
-                rel = target_path.relative_to(outdir.resolve()).as_posix()
-            except ValueError:
+            rel = posixpath.normpath(posixpath.join(base, unquote(parts.path))) \
+                if parts.path else page
+            rel = "" if rel == "." else rel
+            if rel.startswith(("/", "../")) or rel == "..":
                 out.append((page, url, "points outside the site"))
                 continue
-            if target_path.is_dir():
-                rel = (Path(rel) / "index.html").as_posix()
-                target_path = target_path / "index.html"
-            if not target_path.exists():
+            if rel in folders:
+                rel = posixpath.join(rel, "index.html")
+            if rel not in files:
                 if rel not in OPTIONAL:
                     out.append((page, url, "no such file"))
                 continue
@@ -126,7 +172,8 @@ def check_built_links(app: Sphinx, exception: Exception | None) -> None:
     if (exception is not None or app.builder.format != "html" or app.builder.name != "html"
             or not app.config.handbook_checks):
         return
-    for page, url, reason in broken_links(Path(app.outdir)):
+    cache = Path(app.doctreedir) / "handbook-built-links.pickle"
+    for page, url, reason in broken_links(Path(app.outdir), cache):
         docname = page.removesuffix(".html")
         if docname in app.env.all_docs and _myst_reported(app.env, docname, page, url):
             continue

@@ -15,10 +15,12 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from .aria import setup_aria
     from .bibstyle import setup_bibstyle
     from .changes import setup_changes
     from .chart import setup_chart
     from .chronology import setup_chronology
+    from .compress import setup_compress
     from .downloads import setup_downloads
     from .edition import setup_edition
     from .epub import setup_epub
@@ -30,6 +32,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .links import setup_links
     from .mermaid import TOOLS_DIR, setup_mermaid
     from .missions import setup_missions
+    from .purge import setup_purge
     from .scenarios import setup_scenarios
     from .share import setup_share
     from .sources import setup_sources
@@ -73,6 +76,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_edition(app)
     setup_changes(app)
     setup_downloads(app)
+    setup_aria(app)
+    setup_purge(app)
+    setup_compress(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

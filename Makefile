@@ -84,7 +84,7 @@ serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000, rebuilt on every 
 	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 -d $(BUILD)/doctrees/serve \
 	  $(DOCS) $(BUILD)/serve
 
-screenshots: html ## screenshots of home, mission diagram and troop chart (light, dark, phone) into build/screenshots
+screenshots: html ## screenshots of home, diagram, chart, a long page and the register (desktop and phone, light and dark) into build/screenshots
 	$(BIN)/python tools/screenshots.py $(BUILD)/screenshots
 
 check: $(BIN)/.installed .deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
@@ -96,7 +96,7 @@ linkcheck: $(BIN)/.installed ## check every source URL and the excerpts quoted f
 	$(BIN)/python -m handbook_tools linkcheck $(DOCS) --write $(DOCS)/_data/link-status.yaml \
 	  --report $(BUILD)/linkcheck/report.json
 
-bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
+bench: setup ## time builds, weigh pages and run Lighthouse (mobile, desktop) against a stock baseline (BENCH_RUNS=3; BENCH_ONLY=reader): build/bench
 	$(BIN)/python tools/bench.py
 
 lint: $(BIN)/.installed ## ruff on src, tools and tests, mypy on the extension

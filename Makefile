@@ -80,9 +80,11 @@ pdf: $(BUILD_DEPS) .deb-pdf ## build the whole book as one PDF: build/handbook.p
 epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub
 	$(SPHINXBUILD) -b epub $(SPHINXOPTS) -d $(BUILD)/doctrees/epub $(DOCS) $(BUILD)/epub
 
+# The preview keeps the theme's whole stylesheets and writes no .gz/.br copies: both cost
+# time on every save (PurgeCSS reruns when a page changes) and change nothing a reader sees.
 serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000, rebuilt on every save
 	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 -d $(BUILD)/doctrees/serve \
-	  $(DOCS) $(BUILD)/serve
+	  -D handbook_purge_css=0 -D handbook_precompress=0 $(DOCS) $(BUILD)/serve
 
 screenshots: html ## screenshots of home, diagram, chart, a long page and the register (desktop and phone, light and dark) into build/screenshots
 	$(BIN)/python tools/screenshots.py $(BUILD)/screenshots

@@ -45,12 +45,22 @@ class _PrecompressedHandler(_QuietHandler):
         return f
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that closes a connection early (a cancelled load, a page left before
+        its last request ended) is not an error of the server: no traceback for it."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve_folder(root: Path, precompressed: bool = False) -> Iterator[str]:
     """Serve ``root`` on a free port of 127.0.0.1 in a thread; yield its base URL. With
     ``precompressed``, send the build's ``.br``/``.gz`` copies to clients that accept them."""
     handler = _PrecompressedHandler if precompressed else _QuietHandler
-    httpd = http.server.ThreadingHTTPServer(
+    httpd = _Server(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

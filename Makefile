@@ -139,11 +139,13 @@ epub: $(BUILD_DEPS) ## build an EPUB edition into build/epub
 	$(SPHINXBUILD) -b epub $(SPHINXOPTS) -d $(BUILD)/doctrees/epub $(DOCS) $(BUILD)/epub
 
 SERVE_PORT ?= 8000
+# The preview keeps the theme's whole stylesheets and writes no .gz/.br copies: both cost
+# time on every save (PurgeCSS reruns when a page changes) and change nothing a reader sees.
 serve: $(BUILD_DEPS) ## live preview on http://127.0.0.1:8000 (SERVE_PORT), rebuilt on every save
 	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port $(SERVE_PORT) -d $(BUILD)/doctrees/serve \
-	  $(DOCS) $(BUILD)/serve
+	  -D handbook_purge_css=0 -D handbook_precompress=0 $(DOCS) $(BUILD)/serve
 
-screenshots: html ## screenshots of home, mission diagram and troop chart (light, dark, phone) into build/screenshots
+screenshots: html ## screenshots of home, diagram, chart, a long page and the register (desktop and phone, light and dark) into build/screenshots
 	$(BIN)/python tools/screenshots.py $(BUILD)/screenshots
 
 check: $(BIN)/.installed $(STAMPS)/deb-browser tools/node_modules/.installed ## every check (facts, sources, terms, links, diagrams) without writing a site
@@ -155,7 +157,7 @@ linkcheck: $(BIN)/.installed ## check every source URL and the excerpts quoted f
 	$(BIN)/python -m handbook_tools linkcheck $(DOCS) --write $(DOCS)/_data/link-status.yaml \
 	  --report $(BUILD)/linkcheck/report.json
 
-bench: setup ## time builds and weigh pages against a stock baseline (BENCH_RUNS=3): build/bench
+bench: setup ## time builds, weigh pages and run Lighthouse (mobile, desktop) against a stock baseline (BENCH_RUNS=3; BENCH_ONLY=reader): build/bench
 	$(BIN)/python tools/bench.py
 
 lint: $(BIN)/.installed ## ruff on src, tools and tests, mypy on the extension

@@ -45,3 +45,32 @@ def test_pybtex_plugins_are_looked_up_once() -> None:
     first = pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
     assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is first
     assert first.__name__ == "Backend"
+
+
+def _unused_rule(css: str) -> bool:
+    """A rule of Sphinx's basic.css for markup the small project does not have."""
+    return "table.hlist td" in css or "a.biglink" in css
+
+
+def test_reader_switches_off_give_whole_stylesheets_and_no_copies(clean_project: Path) -> None:
+    built = build_project(clean_project, confoverrides={"handbook_precompress": False,
+                                                        "handbook_purge_css": False})
+    assert built.warnings.strip() == ""
+    assert not list(built.outdir.rglob("*.gz")) and not list(built.outdir.rglob("*.br"))
+    assert _unused_rule((built.outdir / "_static" / "basic.css").read_text(encoding="utf-8"))
+
+
+def test_reader_switches_on_cut_the_stylesheets_and_precompress(clean_project: Path) -> None:
+    import gzip
+
+    built = build_project(clean_project)
+    assert built.warnings.strip() == ""
+    page = built.outdir / "index.html"
+    assert gzip.decompress((built.outdir / "index.html.gz").read_bytes()) == page.read_bytes()
+    assert (built.outdir / "index.html.br").is_file()
+    css = (built.outdir / "_static" / "basic.css").read_text(encoding="utf-8")
+    assert not _unused_rule(css)
+    assert "div.body" in css or "div.section" in css  # what the pages use stays
+    whole = clean_project / "_build" / "doctrees" / "html" / "unpurged" / "basic.css"
+    assert _unused_rule(whole.read_text(encoding="utf-8"))  # kept for the browser test
+    assert (built.outdir / "_static" / "basic.css.gz").is_file()

@@ -79,6 +79,8 @@ handbook_checks = False           # no glossary, fact, alt-text or built-link ch
 handbook_render_diagrams = False  # sphinxcontrib-mermaid's own output (CDN in HTML)
 mermaid_cmd = {mmdc!r}            # ... and one mermaid-cli process per diagram in LaTeX
 mermaid_params = ["-p", {puppeteer!r}]
+handbook_precompress = False      # no pre-compressed copies: a plain server sends it all
+handbook_purge_css = False        # the theme's whole stylesheets
 """
 
 
@@ -370,16 +372,20 @@ def site_pages(html: Path) -> list[str]:
                   if not p.relative_to(html).as_posix().startswith("_"))
 
 
-def page_weights(html: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
+def page_weights(html: Path, pages: list[str], precompressed: bool = False
+                 ) -> dict[str, dict[str, Any]]:
+    """What a browser with an empty cache fetches to show each page: requests and bytes
+    (decoded), the bytes that crossed the wire (the build's ``.br``/``.gz`` copies when
+    ``precompressed``, else the same), and what gzip would make of them."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, dict[str, Any]] = {}
-    with serve_folder(html) as base, sync_playwright() as pw:
+    with serve_folder(html, precompressed=precompressed) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for page_path in pages:
-            rec: dict[str, Any] = {"requests": 0, "bytes": 0, "gzip_bytes": 0,
-                                   "third_party": 0, "third_party_urls": [],
-                                   "by_kind": {}}
+            rec: dict[str, Any] = {"requests": 0, "bytes": 0, "sent_bytes": 0,
+                                   "gzip_bytes": 0, "third_party": 0,
+                                   "third_party_urls": [], "by_kind": {}}
             ctx = browser.new_context()  # an empty cache for every page
 
             def route(r: Any, rec: dict[str, Any]) -> None:
@@ -391,24 +397,29 @@ def page_weights(html: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
                 else:
                     r.continue_()
 
-            def response(resp: Any, rec: dict[str, Any]) -> None:
-                if urlsplit(resp.url).hostname != "127.0.0.1":
+            def finished(req: Any, rec: dict[str, Any]) -> None:
+                if urlsplit(req.url).hostname != "127.0.0.1":
                     return
                 try:
-                    body = resp.body()
+                    body = req.response().body()
+                    sent = req.sizes()["responseBodySize"]
                 except Exception:  # a redirect or an aborted load has no body
-                    body = b""
-                kind = KINDS.get(resp.request.resource_type, "other")
+                    body, sent = b"", 0
+                kind = KINDS.get(req.resource_type, "other")
                 rec["requests"] += 1
                 rec["bytes"] += len(body)
+                rec["sent_bytes"] += sent
                 rec["gzip_bytes"] += len(gzip.compress(body, 6)) if body else 0
-                k = rec["by_kind"].setdefault(kind, {"requests": 0, "bytes": 0})
+                k = rec["by_kind"].setdefault(kind, {"requests": 0, "bytes": 0,
+                                                     "sent_bytes": 0})
                 k["requests"] += 1
                 k["bytes"] += len(body)
+                k["sent_bytes"] += sent
 
             ctx.route("**/*", functools.partial(lambda rec, r: route(r, rec), rec))
             page = ctx.new_page()
-            page.on("response", functools.partial(lambda rec, resp: response(resp, rec), rec))
+            page.on("requestfinished",
+                    functools.partial(lambda rec, req: finished(req, rec), rec))
             page.goto(base + page_path, wait_until="load")
             with suppress(Exception):  # a page that keeps the network busy still counts
                 page.wait_for_load_state("networkidle", timeout=5000)
@@ -420,8 +431,20 @@ def page_weights(html: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
 
 # ---------------------------------------------------------------------------- lighthouse
 
-def lighthouse(html: Path, pages: list[str], runs: int) -> dict[str, Any]:
-    """Median of ``runs`` Lighthouse runs (desktop preset) for each page."""
+#: the reader targets of issue 17: the home page and the heaviest pages
+READER_PAGES = ["index.html", "reference/facts.html", "reference/sources.html",
+                "posture/troops.html"]
+LIGHTHOUSE_AUDITS = ("first-contentful-paint", "largest-contentful-paint", "speed-index",
+                     "total-blocking-time", "cumulative-layout-shift", "total-byte-weight")
+#: (variant, served compressed, form factor) in the order they run
+LIGHTHOUSE_RUNS = [("ours", True, "mobile"), ("ours", True, "desktop"),
+                   ("ours", False, "mobile"), ("baseline", False, "mobile")]
+
+
+def lighthouse(html: Path, pages: list[str], runs: int, form_factor: str = "mobile",
+               precompressed: bool = False) -> dict[str, Any]:
+    """Median of ``runs`` Lighthouse runs for each page: ``mobile`` is Lighthouse's default
+    (simulated slow 4G, a mid-range phone's CPU), ``desktop`` its desktop preset."""
     cli = TOOLS / "node_modules" / ".bin" / "lighthouse"
     if os.environ.get("BENCH_LIGHTHOUSE", "1") == "0":
         return {"skipped": "BENCH_LIGHTHOUSE=0"}
@@ -429,40 +452,69 @@ def lighthouse(html: Path, pages: list[str], runs: int) -> dict[str, Any]:
         return {"skipped": "lighthouse is not installed in tools/node_modules (make setup)"}
     scores: dict[str, Any] = {}
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    with serve_folder(html) as base, tempfile.TemporaryDirectory() as tmp:
+    preset = ["--preset=desktop"] if form_factor == "desktop" else []
+    with (serve_folder(html, precompressed=precompressed) as base,
+          tempfile.TemporaryDirectory() as tmp):
         for page, n in ((p, n) for p in pages for n in range(runs)):
             report = Path(tmp, f"report{n}.json")
             proc = subprocess.run(
                 [str(cli), base + page, "--quiet", "--output=json", f"--output-path={report}",
                  "--only-categories=performance,accessibility,best-practices,seo",
-                 "--chrome-flags=--headless --no-sandbox --disable-gpu",
-                 "--preset=desktop"],
+                 "--chrome-flags=--headless --no-sandbox --disable-gpu", *preset],
                 env=env, capture_output=True, text=True, timeout=300, check=False)
             runs_of_page = scores.setdefault(page, [])
             if proc.returncode != 0 or not report.is_file():
                 runs_of_page.append({"error": proc.stderr.strip()[-300:]})
                 continue
             data = json.loads(report.read_text())
-            one = {k: round(100 * v["score"]) for k, v in data["categories"].items()
-                   if v.get("score") is not None}
+            one: dict[str, Any] = {k: round(100 * v["score"])
+                                   for k, v in data["categories"].items()
+                                   if v.get("score") is not None}
             for audit in LIGHTHOUSE_AUDITS:
                 value = data["audits"].get(audit, {}).get("numericValue")
                 if value is not None:
-                    one[audit] = round(value)
+                    one[audit] = round(value, 3) if audit == "cumulative-layout-shift" \
+                        else round(value)
+            one["failed"] = sorted(
+                k for k, a in data["audits"].items()
+                if a.get("score") is not None and a["score"] < 1
+                and a.get("scoreDisplayMode") == "binary")
             runs_of_page.append(one)
     return {page: _median_scores(found) for page, found in scores.items()}
-
-
-LIGHTHOUSE_AUDITS = ("first-contentful-paint", "largest-contentful-paint",
-                     "total-blocking-time", "total-byte-weight")
 
 
 def _median_scores(found: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [f for f in found if "error" not in f]
     if not ok:
         return found[-1]
-    keys = sorted({k for f in ok for k in f}, key=list(ok[0]).index)
-    return {k: statistics.median(f[k] for f in ok if k in f) for k in keys} | {"runs": len(ok)}
+    keys = sorted({k for f in ok for k in f if k != "failed"}, key=list(ok[0]).index)
+    failed = sorted({a for f in ok for a in f.get("failed", [])})
+    return ({k: statistics.median(f[k] for f in ok if k in f) for k in keys}
+            | {"failed_audits": failed, "runs": len(ok)})
+
+
+def bench_reader(html: dict[str, Path], runs: int) -> dict[str, Any]:
+    """The reader side: page weights of every page (ours served with the build's
+    pre-compressed copies, the stock baseline as built, by a plain server), then Lighthouse
+    on READER_PAGES in each of LIGHTHOUSE_RUNS."""
+    result: dict[str, Any] = {}
+    pages = [p for p in site_pages(html["ours"]) if (html["baseline"] / p).is_file()]
+    result["pages"] = {"pages": pages}
+    for name, compressed in (("ours", True), ("baseline", False)):
+        log(f"page weight: {name}, {len(pages)} pages")
+        result["pages"][name] = page_weights(html[name], pages, precompressed=compressed)
+    lh: dict[str, Any] = {}
+    lh_runs = int(os.environ.get("BENCH_LIGHTHOUSE_RUNS", str(runs)))
+    for name, compressed, form in LIGHTHOUSE_RUNS:
+        served = "compressed" if compressed else "plain"
+        log(f"lighthouse: {name}, {form}, served {served}, {lh_runs} run(s) a page")
+        scores = lighthouse(html[name], READER_PAGES, lh_runs, form, compressed)
+        if "skipped" in scores:
+            lh = scores
+            break
+        lh.setdefault(name, {}).setdefault(served, {})[form] = scores
+    result["lighthouse"] = lh
+    return result
 
 
 # ---------------------------------------------------------------------------- report
@@ -558,85 +610,107 @@ def report(result: dict[str, Any]) -> str:
     out = [f"runs: {result['runs']} (PDF: {result['pdf_runs']}); medians; "
            f"{result['cpus']} CPU(s); load before: {result.get('load', 'n/a')}", "",
            table(rows), "", contributor_targets(result), ""]
+    return "\n".join(out)
 
+
+def report_reader(result: dict[str, Any]) -> str:
+    """Page weights and Lighthouse scores (the reader side)."""
     w_ours, w_base = result["pages"]["ours"], result["pages"]["baseline"]
-    rows = [("page (empty cache)", "ours req", "ours KB", "gzip KB", "3rd-party",
+    pages = result["pages"]["pages"]
+    rows = [("page (empty cache)", "ours req", "ours KB", "sent KB", "3rd-party",
              "base req", "base KB", "3rd-party", "KB ours/base")]
-    tot: dict[str, float] = {"o": 0, "b": 0}
-    for page in result["pages"]["pages"]:
+    for page in pages:
         o, b = w_ours[page], w_base[page]
-        tot["o"] += o["bytes"]
-        tot["b"] += b["bytes"]
         rows.append((page, str(o["requests"]), f"{o['bytes'] / 1024:.0f}",
-                     f"{o['gzip_bytes'] / 1024:.0f}", f"{o['third_party']} blocked",
+                     f"{o['sent_bytes'] / 1024:.0f}", f"{o['third_party']} blocked",
                      str(b["requests"]), f"{b['bytes'] / 1024:.0f}",
                      f"{b['third_party']} blocked", ratio(o["bytes"], b["bytes"])))
-    pages = result["pages"]["pages"]
 
     def med(w: dict[str, Any], key: str) -> float:
         return statistics.median(w[p][key] for p in pages)
 
     rows.append(("MEDIAN PAGE", f"{med(w_ours, 'requests'):.0f}",
-                 f"{med(w_ours, 'bytes') / 1024:.0f}", f"{med(w_ours, 'gzip_bytes') / 1024:.0f}",
+                 f"{med(w_ours, 'bytes') / 1024:.0f}", f"{med(w_ours, 'sent_bytes') / 1024:.0f}",
                  f"{med(w_ours, 'third_party'):.0f} blocked", f"{med(w_base, 'requests'):.0f}",
                  f"{med(w_base, 'bytes') / 1024:.0f}", f"{med(w_base, 'third_party'):.0f} blocked",
                  ratio(med(w_ours, "bytes"), med(w_base, "bytes"))))
-    out += [table(rows), "", "home page by kind (requests/KB), ours | baseline:"]
+    out = ["KB: uncompressed; sent KB: what crossed the wire from the build's .br/.gz copies",
+           table(rows), "", "home page by kind (requests / KB / sent KB), ours | baseline:"]
     home = "index.html"
     for kind in sorted(set(w_ours[home]["by_kind"]) | set(w_base[home]["by_kind"])):
-        o = w_ours[home]["by_kind"].get(kind, {"requests": 0, "bytes": 0})
+        o = w_ours[home]["by_kind"].get(kind, {"requests": 0, "bytes": 0, "sent_bytes": 0})
         b = w_base[home]["by_kind"].get(kind, {"requests": 0, "bytes": 0})
-        out.append(f"  {kind:6} {o['requests']:3} / {fmt_kb(o['bytes']):>8} | "
-                   f"{b['requests']:3} / {fmt_kb(b['bytes']):>8}")
+        out.append(f"  {kind:6} {o['requests']:3} / {fmt_kb(o['bytes']):>8} / "
+                   f"{fmt_kb(o['sent_bytes']):>8} | {b['requests']:3} / {fmt_kb(b['bytes']):>8}")
     third = sorted({u for p in pages for u in w_base[p]["third_party_urls"]})
     if third:
         out.append("baseline third-party requests (blocked, bytes unknown): " + ", ".join(third))
     out.append("")
     lh = result["lighthouse"]
-    out.append("Lighthouse (desktop preset; median of the runs; ms and bytes):")
-    for name in ("ours", "baseline"):
-        for page, scores in lh.get(name, {}).items():
-            out.append(f"  {name:8} {page}: {scores}")
     if "skipped" in lh:
-        out.append(f"  skipped: {lh['skipped']}")
+        out.append(f"Lighthouse skipped: {lh['skipped']}")
+        return "\n".join(out)
+    out.append("Lighthouse 12 (median of the runs): mobile = its default (simulated slow 4G, "
+               "mid-range phone); desktop = --preset=desktop")
+    rows = [("page", "variant", "served", "form", "perf", "FCP", "LCP", "TBT", "a11y",
+             "best pr.", "SEO", "KB sent")]
+    failed: list[str] = []
+    for name, compressed, form in LIGHTHOUSE_RUNS:
+        served = "compressed" if compressed else "plain"
+        for page, s in lh.get(name, {}).get(served, {}).get(form, {}).items():
+            if "error" in s:
+                rows.append((page, name, served, form, "error", *[""] * 7))
+                failed.append(f"{page} {name} {form}: {s['error']}")
+                continue
+            rows.append((page, name, served, form, f"{s.get('performance', 0):.0f}",
+                         f"{s.get('first-contentful-paint', 0) / 1000:.1f} s",
+                         f"{s.get('largest-contentful-paint', 0) / 1000:.1f} s",
+                         f"{s.get('total-blocking-time', 0):.0f} ms",
+                         f"{s.get('accessibility', 0):.0f}",
+                         f"{s.get('best-practices', 0):.0f}", f"{s.get('seo', 0):.0f}",
+                         f"{s.get('total-byte-weight', 0) / 1024:.0f}"))
+            if s.get("failed_audits") and name == "ours":
+                failed.append(f"{page} {name} {served} {form}: failed audits "
+                              + ", ".join(s["failed_audits"]))
+    out += [table(rows), *failed]
     return "\n".join(out)
 
 
 def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     pdf_runs = int(os.environ.get("BENCH_PDF_RUNS", "1"))
+    # BENCH_ONLY=reader: one untimed build of each variant, then only page weights and
+    # Lighthouse (the reader side), without the build timings and diagrams
+    only = os.environ.get("BENCH_ONLY", "")
+    if only not in ("", "reader"):
+        log(f"BENCH_ONLY={only!r}: expected 'reader' or nothing")
+        return 2
     OUT.mkdir(parents=True, exist_ok=True)
     # BENCH_SPHINXOPTS: try other sphinx-build options for ours (default: the Makefile's)
     ours = Variant("ours", os.environ.get("BENCH_SPHINXOPTS"))
     baseline = Variant("baseline", "-q")
     result: dict[str, Any] = {"runs": runs, "pdf_runs": pdf_runs, "cpus": os.cpu_count(),
-                              "edited_page": EDIT_PAGE, "builds": {}, "pages": {}}
+                              "edited_page": EDIT_PAGE, "only": only or "all",
+                              "uptime": Path("/proc/loadavg").read_text().split()[:3]
+                              if Path("/proc/loadavg").is_file() else None}
     for v in (ours, baseline):
         v.prepare()
     result["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    result["builds"] = bench_builds([ours, baseline], runs, pdf_runs)
-    result["serve"] = bench_serve([ours, baseline],
-                                  int(os.environ.get("BENCH_SERVE_RUNS", str(runs))))
-    diagrams = enough_diagrams(book_diagrams(ours), int(os.environ.get("BENCH_DIAGRAMS", "8")))
-    result["diagrams"] = bench_diagrams(diagrams, runs)
-    html = {v.name: v.build / "html" for v in (ours, baseline)}
-    pages = [p for p in site_pages(html["ours"]) if (html["baseline"] / p).is_file()]
-    result["pages"]["pages"] = pages
-    for v in (ours, baseline):
-        log(f"page weight: {v.name}, {len(pages)} pages")
-        result["pages"][v.name] = page_weights(html[v.name], pages)
-    longest = max(pages, key=lambda p: (html["ours"] / p).stat().st_size)
-    lh_pages = ["index.html", longest]
-    result["lighthouse"] = {}
-    for v in (ours, baseline):
-        log(f"lighthouse: {v.name} {lh_pages}")
-        scores = lighthouse(html[v.name], lh_pages, runs)
-        if "skipped" in scores:
-            result["lighthouse"] = scores
-            break
-        result["lighthouse"][v.name] = scores
+    if only == "reader":
+        for v in (ours, baseline):
+            log(f"{v.name}: html build (untimed)")
+            v.make("html")
+    else:
+        result["builds"] = bench_builds([ours, baseline], runs, pdf_runs)
+        result["serve"] = bench_serve([ours, baseline],
+                                      int(os.environ.get("BENCH_SERVE_RUNS", str(runs))))
+        diagrams = enough_diagrams(book_diagrams(ours),
+                                   int(os.environ.get("BENCH_DIAGRAMS", "8")))
+        result["diagrams"] = bench_diagrams(diagrams, runs)
+    result |= bench_reader({v.name: v.build / "html" for v in (ours, baseline)}, runs)
     (OUT / "bench.json").write_text(json.dumps(result, indent=1))
-    text = report(result)
+    text = (report(result) + "\n" if "builds" in result else "") + report_reader(result)
+    text += f"\nload average at the start (1, 5, 15 min): {result['uptime']}"
     (OUT / "bench.txt").write_text(text + "\n")
     print(text)
     print(f"\nwritten: {OUT / 'bench.json'}")

@@ -17,10 +17,12 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from .aria import setup_aria
     from .bibstyle import setup_bibstyle
     from .changes import setup_changes
     from .chart import setup_chart
     from .chronology import setup_chronology
+    from .compress import setup_compress
     from .downloads import setup_downloads
     from .edition import setup_edition
     from .epub import setup_epub
@@ -33,6 +35,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .mermaid import setup_mermaid
     from .missions import setup_missions
     from .pagechecks import setup_pagechecks
+    from .purge import setup_purge
     from .scenarios import setup_scenarios
     from .share import setup_share
     from .standing import setup_standing
@@ -76,6 +79,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_edition(app)
     setup_changes(app)
     setup_downloads(app)
+    setup_aria(app)
+    setup_purge(app)
+    setup_compress(app)
     _quiet_pybtex()
     _cache_pybtex_plugin_lookups()
     app.add_css_file("handbook.css")

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 
 def cache_dir(env: BuildEnvironment, kind: str) -> Path:
-    """Where pictures of one kind (``diagrams``, ``charts``, ``icons``) are kept between
-    builds: a folder named for them under ``HANDBOOK_CACHE_DIR``, else under
-    ``handbook_cache_dir`` (relative to the source folder), else beside the doctrees."""
+    """Where outputs of one kind (``diagrams``, ``charts``, ``icons``; also ``compressed``
+    and ``purged-css`` copies) are kept between builds: a folder named for them under
+    ``HANDBOOK_CACHE_DIR``, else under ``handbook_cache_dir`` (relative to the source
+    folder), else beside the doctrees."""
     configured = os.environ.get("HANDBOOK_CACHE_DIR") or env.config.handbook_cache_dir
     base = Path(env.srcdir, configured) if configured else Path(env.doctreedir).parent
     return Path(base, kind)

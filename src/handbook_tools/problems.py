@@ -43,6 +43,7 @@ class Check(StrEnum):
     FENCE = "fence"  #: a code or directive fence opened and never closed
     LATEX = "latex"  #: markup that would break the PDF, or where LaTeX failed
     INVISIBLE = "invisible"  #: an invisible or bidirectional control character in a file
+    PURGE_CSS = "purge-css"  #: the stylesheets could not be cut (PurgeCSS missing or failing)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,0 +1,148 @@
+"""The theme's stylesheets cut down to the rules the site uses.
+
+pydata-sphinx-theme's stylesheet is 370 KB (all of Bootstrap and every component of the
+theme); each page needs a tenth of it, and a browser paints nothing until it has it all.
+After an HTML build, PurgeCSS (npm ``purgecss``, run by ``tools/purge-css.mjs``) keeps in
+each stylesheet of :data:`TARGETS` only the rules whose classes, ids, elements and
+attributes occur in the built pages or in the scripts they can load (so that classes the
+scripts toggle, such as the theme switcher's, the sidebars', the search page's or the
+fact cards', stay), plus :data:`SAFELIST`: names that scripts build at run time.
+``@font-face``, ``@keyframes`` and custom properties are kept whole. The theme's
+``styles/theme.css``, a one-line ``@import`` of ``basic.css``, gets the cut ``basic.css``
+itself, which saves the browser a round trip before the first paint.
+
+The unpurged stylesheets are kept beside the doctrees (``<doctrees>/unpurged/``, not
+published) so that the browser tests can load each page with them and with the cut ones
+and compare what they draw. The cut is cached by its inputs (the stylesheets, the pages and
+scripts, the safelist), so a rebuild that changes nothing does not run node.
+``handbook_purge_css = False`` leaves the stylesheets whole.
+
+Runs after the icon-font cut (which reads the whole stylesheets' icon table) and before
+the pre-compressed copies (:mod:`handbook_tools.compress`) are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from .pictures import cache_dir
+from .problems import Check
+
+logger = logging.getLogger(__name__)
+
+#: stylesheets under ``_static`` that are cut (the theme's and Sphinx's own; Pygments'
+#: is generated per style and small, ours are written for the site)
+TARGETS = ("styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "basic.css")
+#: the theme's stylesheet that only imports basic.css: it gets basic.css's cut rules
+IMPORTER = "styles/theme.css"
+IMPORT = re.compile(r'^\s*(?:/\*.*?\*/\s*)*@import\s+"\.\./basic\.css";\s*$', re.S)
+#: scripts that no page loads: fontawesome.js names every icon of the library
+UNLOADED_SCRIPTS = frozenset({"fontawesome.js"})
+#: class names that scripts compose at run time, which no file spells out
+SAFELIST: dict[str, list[str]] = {
+    "standard": [],
+    # searchtools.js: result items get `kind-${kind}` (index, object, text, title)
+    "greedy": ["^kind-"],
+    "deep": [],
+}
+SCRIPT = "purge-css.mjs"
+
+
+def unpurged_dir(doctreedir: Path | str) -> Path:
+    return Path(doctreedir, "unpurged")
+
+
+def _content(outdir: Path) -> list[Path]:
+    pages = [p for p in outdir.rglob("*.html")
+             if not p.relative_to(outdir).as_posix().startswith("_static/")]
+    scripts = [p for p in (outdir / "_static").rglob("*.js") if p.name not in UNLOADED_SCRIPTS]
+    return sorted(p for p in pages + scripts if p.is_file())
+
+
+def _key(styles: dict[str, bytes], content: list[Path], script: Path) -> str:
+    digest = hashlib.sha256(script.read_bytes() if script.is_file() else b"")
+    digest.update(json.dumps(SAFELIST, sort_keys=True).encode())
+    for rel, data in sorted(styles.items()):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    for path in content:
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:20]
+
+
+def purge_css(outdir: Path, node_dir: Path, cache: Path | None) -> dict[str, str]:
+    """Cut ``outdir``'s TARGETS in place; return the cut stylesheets by path under
+    ``_static``. Raises RuntimeError when node or PurgeCSS fails."""
+    static = outdir / "_static"
+    styles = {rel: (static / rel).read_bytes() for rel in TARGETS if (static / rel).is_file()}
+    if not styles:
+        return {}
+    content = _content(outdir)
+    script = node_dir / SCRIPT
+    cached = cache / _key(styles, content, script) / "cut.json" if cache else None
+    if cached is not None and cached.is_file():
+        cut: dict[str, str] = json.loads(cached.read_text(encoding="utf-8"))
+    else:
+        node = shutil.which("node")
+        if node is None or not (node_dir / "node_modules" / "purgecss").is_dir():
+            raise RuntimeError(f"PurgeCSS is not installed in {node_dir}: run 'make setup'"
+                               " (npm ci in tools/)")
+        job = {"css": [str(static / rel) for rel in styles],
+               "content": [str(p) for p in content], "safelist": SAFELIST}
+        proc = subprocess.run([node, str(script)], input=json.dumps(job), text=True,
+                              capture_output=True, cwd=node_dir, timeout=300, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{SCRIPT} failed: {proc.stderr.strip()[-800:]}")
+        by_path = json.loads(proc.stdout)
+        cut = {rel: by_path[str(static / rel)] for rel in styles}
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part = cached.with_suffix(".part")
+            part.write_text(json.dumps(cut, sort_keys=True), encoding="utf-8")
+            part.replace(cached)
+    for rel, css in cut.items():
+        (static / rel).write_text(css, encoding="utf-8")
+    importer = static / IMPORTER
+    if "basic.css" in cut and importer.is_file() and IMPORT.match(
+            importer.read_text(encoding="utf-8")):
+        importer.write_text(cut["basic.css"], encoding="utf-8")
+    return cut
+
+
+def _keep_unpurged(outdir: Path, doctreedir: Path) -> None:
+    """Copy the whole stylesheets where the browser tests find them."""
+    keep = unpurged_dir(doctreedir)
+    for rel in (*TARGETS, IMPORTER):
+        source = outdir / "_static" / rel
+        if source.is_file():
+            target = keep / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.is_file() or target.read_bytes() != source.read_bytes():
+                shutil.copyfile(source, target)
+
+
+def purge_site(app: Sphinx, exception: Exception | None) -> None:
+    if (exception is not None or app.builder.name not in ("html", "dirhtml")
+            or not app.config.handbook_purge_css):
+        return
+    outdir = Path(app.outdir)
+    _keep_unpurged(outdir, Path(app.doctreedir))
+    try:
+        purge_css(outdir, Path(app.config.handbook_node_dir),
+                  cache_dir(app.env, "purged-css"))
+    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        logger.warning(f"stylesheets left whole: {exc}", type="handbook",
+                       subtype=Check.PURGE_CSS.value)
+
+
+def setup_purge(app: Sphinx) -> None:
+    app.add_config_value("handbook_purge_css", True, "html", bool)
+    # after the icon-font cut (priority 500), before the pre-compressed copies (950)
+    app.connect("build-finished", purge_site, priority=600)

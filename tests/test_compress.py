@@ -1,0 +1,85 @@
+"""Pre-compressed copies of the built site (handbook_tools.compress) and the local server
+that sends them, as a static host does."""
+
+from __future__ import annotations
+
+import gzip
+import urllib.request
+from pathlib import Path
+
+import brotli
+
+from handbook_tools.compress import MIN_SIZE, precompress
+from handbook_tools.localserver import serve_folder
+
+PAGE = ("<!DOCTYPE html><title>t</title>" + "<p>The coalition said so.</p>\n" * 200).encode()
+
+
+def _site(root: Path) -> Path:
+    (root / "_static").mkdir(parents=True)
+    (root / "index.html").write_bytes(PAGE)
+    (root / "_static" / "site.css").write_bytes(b"p { color: #222; }\n" * 100)
+    (root / "_static" / "tiny.js").write_bytes(b"var x = 1;\n")  # below MIN_SIZE
+    (root / "_static" / "font.woff2").write_bytes(b"\0" * 4000)  # not text
+    return root
+
+
+def test_copies_decompress_to_the_original_and_are_reproducible(tmp_path: Path) -> None:
+    a, b = _site(tmp_path / "a"), _site(tmp_path / "b")
+    counts = precompress(a, tmp_path / "cache-a")
+    precompress(b, None)
+    assert counts["files"] == 2
+    for rel in ("index.html", "_static/site.css"):
+        original = (a / rel).read_bytes()
+        assert gzip.decompress((a / f"{rel}.gz").read_bytes()) == original
+        assert brotli.decompress((a / f"{rel}.br").read_bytes()) == original
+        # the same bytes from another folder, without the cache: no name, no time inside
+        assert (a / f"{rel}.gz").read_bytes() == (b / f"{rel}.gz").read_bytes()
+        assert (a / f"{rel}.br").read_bytes() == (b / f"{rel}.br").read_bytes()
+        assert len((a / f"{rel}.br").read_bytes()) < len(original) // 4
+    assert (a / "index.html.gz").read_bytes()[4:8] == b"\0\0\0\0"  # gzip mtime 0
+    assert len((a / "_static" / "tiny.js").read_bytes()) < MIN_SIZE
+    assert not (a / "_static" / "tiny.js.gz").exists()
+    assert not (a / "_static" / "font.woff2.gz").exists()
+
+
+def test_rebuild_uses_the_cache_and_removes_stale_copies(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    cache = tmp_path / "cache"
+    first = precompress(site, cache)
+    assert first["compressed"] == 4 and first["cached"] == 0
+    again = precompress(site, cache)
+    assert again["compressed"] == 0 and again["cached"] == 4
+    (site / "index.html").write_bytes(PAGE.replace(b"coalition", b"mission"))
+    (site / "_static" / "site.css").unlink()
+    changed = precompress(site, cache)
+    assert changed["compressed"] == 2 and changed["removed"] == 2
+    assert not (site / "_static" / "site.css.gz").exists()
+    assert not (site / "_static" / "site.css.br").exists()
+    assert b"mission" in gzip.decompress((site / "index.html.gz").read_bytes())
+
+
+def _get(url: str, encoding: str | None) -> tuple[dict[str, str], bytes]:
+    req = urllib.request.Request(url, headers={"Accept-Encoding": encoding} if encoding else {})
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - 127.0.0.1 only
+        return dict(resp.headers), resp.read()
+
+
+def test_server_sends_the_copy_the_client_accepts(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    precompress(site, None)
+    with serve_folder(site, precompressed=True) as base:
+        headers, body = _get(base, "gzip, deflate, br")  # the folder's index.html
+        assert headers["Content-Encoding"] == "br"
+        assert headers["Content-Type"].startswith("text/html")
+        assert brotli.decompress(body) == PAGE
+        headers, body = _get(base + "_static/site.css?v=1", "gzip")
+        assert headers["Content-Encoding"] == "gzip" and headers["Content-Type"] == "text/css"
+        assert gzip.decompress(body) == (site / "_static" / "site.css").read_bytes()
+        headers, body = _get(base + "index.html", None)
+        assert "Content-Encoding" not in headers and body == PAGE
+        headers, body = _get(base + "_static/tiny.js", "br")
+        assert "Content-Encoding" not in headers and body == b"var x = 1;\n"
+    with serve_folder(site) as base:  # the plain server: the original bytes
+        headers, body = _get(base + "index.html", "br")
+        assert "Content-Encoding" not in headers and body == PAGE

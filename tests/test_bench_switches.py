@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_project
 
-
-def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path) -> None:
+def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path,
+                                                            build) -> None:
     page = clean_project / "index.md"
     # an undefined acronym: a glossary check would warn about it
     page.write_text(page.read_text(encoding="utf-8") + "\nThe QXZ said so.\n",
                     encoding="utf-8")
-    built = build_project(clean_project, confoverrides={"handbook_render_diagrams": False,
-                                                        "handbook_checks": False})
+    built = build(clean_project, confoverrides={"handbook_render_diagrams": False,
+                                                "handbook_checks": False})
     assert "QXZ" not in built.warnings
     assert built.warnings.strip() == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
@@ -21,11 +20,11 @@ def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path)
     assert "hb-diagram" not in html
 
 
-def test_switches_are_on_by_default(clean_project: Path) -> None:
+def test_switches_are_on_by_default(clean_project: Path, build) -> None:
     page = clean_project / "index.md"
     page.write_text(page.read_text(encoding="utf-8") + "\nThe QXZ said so.\n",
                     encoding="utf-8")
-    built = build_project(clean_project)
+    built = build(clean_project)
     assert "QXZ" in built.warnings
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert "hb-diagram" in html

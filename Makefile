@@ -164,11 +164,14 @@ lint: $(BIN)/.installed ## ruff on src, tools and tests, mypy on the extension
 	$(BIN)/ruff check src tools tests
 	$(BIN)/mypy
 
-test: setup lint all ## lint, build the handbook, then run the whole test suite (browser tests use build/html)
-	$(BIN)/pytest
+# pytest-xdist: TEST_WORKERS processes (auto: one per CPU); tests that share a build are one
+# xdist group (--dist loadgroup, set in pyproject.toml), so each build is made once.
+TEST_WORKERS ?= auto
+test: setup lint all ## lint, build the handbook, then run the whole test suite in TEST_WORKERS=auto processes (browser tests use build/html)
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-fast: $(BUILD_DEPS) ## pytest without the book builds and browser tests (corpus, fuzz, small projects: their diagrams use Chromium); no lint
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow and not browser"
 
 # Exploratory fuzzing: the hypothesis "fuzz" profile (tests/conftest.py) with FUZZ_SCALE
 # times the examples `make test` tries, from a random seed that is printed; a failing run

@@ -1,17 +1,21 @@
-"""Shared fixtures: build small Sphinx projects in a temporary folder."""
+"""Shared fixtures: small Sphinx projects built with ``sphinx.testing``, the session's
+diagram cache, and the real handbook's builds that several test files share."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from sphinx.testing.util import SphinxTestApp
+from sphinx.util.console import nocolor
 
 pytest_plugins = ["sphinx.testing.fixtures"]
 
@@ -19,6 +23,8 @@ TESTS = Path(__file__).parent
 ROOTS = TESTS / "roots"
 CORPUS = TESTS / "corpus"
 REPO = TESTS.parent
+
+nocolor()  # warnings are compared as text
 
 # Hypothesis (tests/test_fuzz.py): the "default" profile is derandomised (the examples
 # follow from each test's code alone) and keeps no example database, so `make test` tries
@@ -38,43 +44,86 @@ def rootdir() -> Path:
     return ROOTS
 
 
+def shorten(text: str, root: Path) -> str:
+    """TEXT with the paths under ROOT written relative to it, as the corpus writes them
+    (Sphinx and the extension log absolute paths)."""
+    root = Path(root).resolve()
+    return text.replace(f"{root}{os.sep}", "")
+
+
 @dataclass
 class Built:
-    srcdir: Path
-    outdir: Path
-    warnings: str
-    status: str
+    """A finished build of a small project: the ``sphinx.testing`` app and what it logged."""
+
+    app: SphinxTestApp
+
+    @property
+    def srcdir(self) -> Path:
+        return Path(self.app.srcdir)
+
+    @property
+    def outdir(self) -> Path:
+        return Path(self.app.outdir)
+
+    @property
+    def warnings(self) -> str:
+        return self.app.warning.getvalue()
+
+    @property
+    def status(self) -> str:
+        return self.app.status.getvalue()
+
+    def messages(self) -> list[str]:
+        """The warnings as ``path:line: message (check)``, paths relative to the project:
+        the CLI's parser, given the project as the folder to shorten paths against."""
+        from handbook_tools.cli import parse_warnings
+
+        return [str(p) for p in parse_warnings(self.warnings, root=self.srcdir)]
 
 
-def build_project(srcdir: Path, builder: str = "html", parallel: int = 0,
-                  outdir: Path | None = None, freshenv: bool = True,
-                  confoverrides: dict[str, object] | None = None) -> Built:
-    """Build a project the way ``make`` does (nitpicky, keep going), capturing warnings."""
-    from sphinx.application import Sphinx
-    from sphinx.util.console import nocolor
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
+def build_app(app: SphinxTestApp) -> Built:
+    app.build()
+    return Built(app)
 
-    nocolor()
-    outdir = outdir or srcdir / "_build" / builder
-    warning, status = io.StringIO(), io.StringIO()
-    old = Path.cwd()
-    os.chdir(srcdir)
+
+def build_once(srcdir: Path, builder: str = "html") -> Built:
+    """A fresh build for a module or session fixture, where the function-scoped
+    ``make_app`` is not available: ``sphinx.testing``'s app, cleaned up once built."""
+    app = SphinxTestApp(builder, srcdir=Path(srcdir), freshenv=True,
+                        confoverrides={"nitpicky": True})
     try:
-        with patch_docutils(srcdir), docutils_namespace():
-            app = Sphinx(str(srcdir), str(srcdir), str(outdir), str(srcdir / "_build" / "doctrees"
-                                                                   / builder),
-                         builder, confoverrides={"nitpicky": True, **(confoverrides or {})},
-                         status=status, warning=warning, freshenv=freshenv, keep_going=True,
-                         parallel=parallel)
-            app.build()
+        return build_app(app)
     finally:
-        os.chdir(old)
-    return Built(srcdir, outdir, warning.getvalue(), status.getvalue())
+        app.cleanup()
+
+
+@pytest.fixture
+def build(make_app: Callable[..., SphinxTestApp]) -> Callable[..., Built]:
+    """``build(srcdir, builder="html", ...)``: build a project the way ``make`` does
+    (nitpicky; Sphinx keeps going and collects every warning) with ``sphinx.testing``'s
+    ``make_app``, into ``srcdir/_build`` unless ``builddir`` says otherwise.  A build is
+    fresh unless ``freshenv=False`` (an incremental rebuild of the last one)."""
+    made: list[SphinxTestApp] = []
+
+    def run(srcdir: Path, builder: str = "html", *, freshenv: bool = True, parallel: int = 0,
+            builddir: Path | None = None,
+            confoverrides: dict[str, object] | None = None) -> Built:
+        # one app's roles and directives in docutils' registries at a time
+        for old in made:
+            old.cleanup()
+        app = make_app(builder, srcdir=Path(srcdir), builddir=builddir, freshenv=freshenv,
+                       parallel=parallel,
+                       confoverrides={"nitpicky": True, **(confoverrides or {})})
+        made.append(app)
+        return build_app(app)
+
+    return run
 
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_diagram_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One diagram cache for the session: a diagram is rendered once, not once a test."""
+    """One diagram cache for the session (for each worker of ``pytest -n``): a diagram is
+    rendered once, not once a test."""
     cache = tmp_path_factory.mktemp("diagram-cache")
     old = os.environ.get("HANDBOOK_CACHE_DIR")
     os.environ["HANDBOOK_CACHE_DIR"] = str(cache)
@@ -83,6 +132,78 @@ def shared_diagram_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop("HANDBOOK_CACHE_DIR", None)
     else:
         os.environ["HANDBOOK_CACHE_DIR"] = old
+
+
+# ---------------------------------------------------------------------------- the real book
+#: the freshness date and timestamp of the real book's builds in the tests: fixed, so that a
+#: test run does not depend on the calendar
+BOOK_TODAY = "2026-11-25"
+BOOK_EPOCH = "1764028800"  # 2026-11-25 00:00 UTC
+LATEXMKOPTS = "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error -quiet"
+
+
+def book_env(cache: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a test build of docs/: the fixed dates, no forge or published
+    address (each has a test of its own), and CACHE as the diagram cache when given."""
+    env = dict(os.environ, HANDBOOK_TODAY=BOOK_TODAY, SOURCE_DATE_EPOCH=BOOK_EPOCH)
+    env.pop("HANDBOOK_REPOSITORY_URL", None)
+    env.pop("HANDBOOK_BASE_URL", None)
+    if cache is not None:
+        env["HANDBOOK_CACHE_DIR"] = str(cache)
+    return {**env, **extra}
+
+
+def sphinx_book(builder: str, out: Path, doctrees: Path, env: dict[str, str],
+                *extra: str, docs: Path = REPO / "docs") -> subprocess.CompletedProcess[str]:
+    """The Makefile's strict build (``-n -W --keep-going -q``) of DOCS into OUT."""
+    return subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W",
+                           "--keep-going", "-q", *extra, "-d", str(doctrees), str(docs),
+                           str(out)], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=False)
+
+
+def latexmk(latex: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``make pdf``'s LaTeX run in a built LaTeX folder."""
+    return subprocess.run(["make", "-C", str(latex), LATEXMKOPTS, "all-pdf"], env=env,
+                          capture_output=True, text=True, check=False)
+
+
+@dataclass
+class Book:
+    """A clean build of the real handbook in ``root``: ``html/``, ``latex/`` with the PDF
+    (``latex/handbook.pdf``), and the diagram cache it started empty (``cache/``)."""
+
+    root: Path
+    html: subprocess.CompletedProcess[str]
+    latex: subprocess.CompletedProcess[str]
+    pdf: subprocess.CompletedProcess[str]  # latexmk's run, or the LaTeX build's if it failed
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+
+def build_book(root: Path) -> Book:
+    """HTML, LaTeX and the PDF of docs/, from clean, with an empty diagram cache of its own
+    (a shared cache would hide any nondeterminism of rendering from test_repro)."""
+    env = book_env(root / "cache")
+    html = sphinx_book("html", root / "html", root / "doctrees-html", env)
+    latex = sphinx_book("latex", root / "latex", root / "doctrees-latex", env)
+    pdf = latexmk(root / "latex", env) if latex.returncode == 0 else latex
+    return Book(root, html, latex, pdf)
+
+
+@pytest.fixture(scope="session")
+def real_book(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """The real handbook, built once for test_book and test_repro (their tests share the
+    xdist group "book", so that ``pytest -n`` builds it once)."""
+    return build_book(tmp_path_factory.mktemp("book"))
+
+
+@pytest.fixture(scope="session")
+def real_book_again(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """A second clean build, in another folder with another empty cache (test_repro)."""
+    return build_book(tmp_path_factory.mktemp("book-again"))
 
 
 @pytest.fixture

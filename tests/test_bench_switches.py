@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_project
 
-
-def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path) -> None:
+def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path,
+                                                            build) -> None:
     page = clean_project / "index.md"
     # an undefined acronym: a glossary check would warn about it
     page.write_text(page.read_text(encoding="utf-8") + "\nThe QXZ said so.\n",
                     encoding="utf-8")
-    built = build_project(clean_project, confoverrides={"handbook_render_diagrams": False,
-                                                        "handbook_checks": False})
+    built = build(clean_project, confoverrides={"handbook_render_diagrams": False,
+                                                "handbook_checks": False})
     assert "QXZ" not in built.warnings
     assert built.warnings.strip() == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
@@ -21,11 +20,11 @@ def test_baseline_switches_give_stock_mermaid_and_no_checks(clean_project: Path)
     assert "hb-diagram" not in html
 
 
-def test_switches_are_on_by_default(clean_project: Path) -> None:
+def test_switches_are_on_by_default(clean_project: Path, build) -> None:
     page = clean_project / "index.md"
     page.write_text(page.read_text(encoding="utf-8") + "\nThe QXZ said so.\n",
                     encoding="utf-8")
-    built = build_project(clean_project)
+    built = build(clean_project)
     assert "QXZ" in built.warnings
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert "hb-diagram" in html
@@ -52,18 +51,20 @@ def _unused_rule(css: str) -> bool:
     return "table.hlist td" in css or "a.biglink" in css
 
 
-def test_reader_switches_off_give_whole_stylesheets_and_no_copies(clean_project: Path) -> None:
-    built = build_project(clean_project, confoverrides={"handbook_precompress": False,
+def test_reader_switches_off_give_whole_stylesheets_and_no_copies(clean_project: Path,
+                                                                  build) -> None:
+    built = build(clean_project, confoverrides={"handbook_precompress": False,
                                                         "handbook_purge_css": False})
     assert built.warnings.strip() == ""
     assert not list(built.outdir.rglob("*.gz")) and not list(built.outdir.rglob("*.br"))
     assert _unused_rule((built.outdir / "_static" / "basic.css").read_text(encoding="utf-8"))
 
 
-def test_reader_switches_on_cut_the_stylesheets_and_precompress(clean_project: Path) -> None:
+def test_reader_switches_on_cut_the_stylesheets_and_precompress(clean_project: Path,
+                                                                build) -> None:
     import gzip
 
-    built = build_project(clean_project)
+    built = build(clean_project)
     assert built.warnings.strip() == ""
     page = built.outdir / "index.html"
     assert gzip.decompress((built.outdir / "index.html.gz").read_bytes()) == page.read_bytes()

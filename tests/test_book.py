@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from html import unescape as html_unescape
 from pathlib import Path
@@ -14,46 +13,28 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import REPO, picture
+from conftest import REPO, Book, book_env, picture, sphinx_book
 
-pytestmark = pytest.mark.slow
-SPHINX = [sys.executable, "-m", "sphinx"]
-#: the freshness date of the tests: fixed, so a test run does not depend on the calendar
-TODAY = "2026-11-25"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 PARTS = ["Key takeaways", "History, 2003–2021", "Force posture and mission today",
          "Recent events", "Future scenarios", "Reference", "Glossary", "Chronology",
          "Fact register", "Sources"]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH="1764028800")
-    env.pop("HANDBOOK_BASE_URL", None)  # the published build is its own test
-    return env
-
-
 def _sphinx(builder: str, out: Path, **env: str) -> subprocess.CompletedProcess:
     """The strict build of the Makefile, into ``out`` with its own doctrees."""
-    return subprocess.run([*SPHINX, "-b", builder, "-n", "-W", "--keep-going", "-q",
-                           "-d", str(out.parent / "doctrees"), "docs", str(out)],
-                          cwd=REPO, env={**_env(), **env}, capture_output=True, text=True,
-                          check=False)
+    return sphinx_book(builder, out, out.parent / f"doctrees-{builder}", book_env(**env))
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("book") / "html"
-    return out, _sphinx("html", out)
+def html(real_book: Book) -> tuple[Path, subprocess.CompletedProcess]:
+    """The clean HTML build of conftest's ``real_book`` (test_repro builds it again)."""
+    return real_book.root / "html", real_book.html
 
 
 @pytest.fixture(scope="module")
-def pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("book") / "latex"
-    proc = _sphinx("latex", out)
-    if proc.returncode == 0:
-        proc = subprocess.run(["make", "-C", str(out), "all-pdf",
-                               "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error -quiet"],
-                              env=_env(), capture_output=True, text=True, check=False)
-    return out / "handbook.pdf", proc
+def pdf(real_book: Book) -> tuple[Path, subprocess.CompletedProcess]:
+    return real_book.root / "latex" / "handbook.pdf", real_book.pdf
 
 
 def test_html_builds_strict_with_zero_warnings(html) -> None:
@@ -181,6 +162,7 @@ def published(tmp_path_factory: pytest.TempPathFactory
     return out, _sphinx("html", out, HANDBOOK_BASE_URL=BASE_URL)
 
 
+@pytest.mark.xdist_group("book-published")  # its own build: another worker may take it
 def test_with_base_url_social_cards_canonical_links_and_sitemap(published) -> None:
     out, proc = published
     assert proc.returncode == 0, proc.stderr
@@ -569,6 +551,7 @@ def epub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
     return out, _sphinx("epub", out)
 
 
+@pytest.mark.xdist_group("book-epub")
 def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
     out, proc = epub
     assert proc.returncode == 0, proc.stderr
@@ -611,6 +594,7 @@ def test_epub_builds_strict_and_is_a_valid_container(epub) -> None:
         assert "takeaways.xhtml" not in svg_items
 
 
+@pytest.mark.xdist_group("book-epub")
 def test_epub_passes_epubcheck(epub) -> None:
     """epubcheck, the reference validator (Debian's package): no error, no warning."""
     out, proc = epub
@@ -642,6 +626,7 @@ def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:
     raise AssertionError(f"no fact {fact_id}")
 
 
+@pytest.mark.xdist_group("book-edit")
 def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
     """In a copy of the real book, one edit of one fact changes the generated pictures and
     tables in the next incremental build. A mission boundary (the end of major combat)
@@ -654,10 +639,9 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
 
     def build() -> dict[str, str]:
         # the copy has no ../tools/node_modules beside it: name the repository's
-        proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
-                               "-D", f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
-                               "-d", str(tmp_path / "doctrees"), str(docs), str(out)],
-                              cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+        proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(), "-D",
+                           f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
+                           docs=docs)
         assert proc.returncode == 0, proc.stderr
         pages = ["history/index.html", "reference/chronology.html", "posture/troops.html",
                  "history/invasion.html", "history/advise-assist.html"]
@@ -725,9 +709,10 @@ def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path) -> N
     clone = tmp_path / "clone"
     git("clone", "-q", "--depth", "2", origin.as_uri(), str(clone), cwd=tmp_path)
     out = tmp_path / "html"
-    proc = subprocess.run([*SPHINX, "-b", "html", "-n", "-W", "--keep-going", "-q",
-                           "-d", str(tmp_path / "doctrees"), str(clone / "docs"), str(out)],
-                          cwd=clone, env=_env(), capture_output=True, text=True, check=False)
+    # the clone has no ../tools/node_modules beside it: name the repository's
+    proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(), "-D",
+                       f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
+                       docs=clone / "docs")
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert _footer_date((out / "takeaways.html").read_text(encoding="utf-8")) == \
         "01 February 2025"

@@ -24,7 +24,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
 
-pytestmark = pytest.mark.browser
+# one browser and one server for the module: one worker of `pytest -n` runs it all
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 if not (HTML / "index.html").is_file():
     pytest.skip("build/html/index.html does not exist; run `make html` first",
@@ -253,6 +254,22 @@ def test_phone_has_no_horizontal_scroll(browser, server):
 # ---------------------------------------------------------------------------- 6. axe
 
 
+def _axe(page, where: str) -> tuple[list[str], list[str]]:
+    """axe-core on the page as it is now: every violation as a line, and the lines that
+    fail (serious or critical, and not excused in AXE_ALLOWED)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    found: list[str] = []
+    failures: list[str] = []
+    for v in result["violations"]:
+        targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
+        line = f"{where}: {v['id']} ({v['impact']}) x{len(v['nodes'])} e.g. {targets}"
+        found.append(line)
+        if v["impact"] in ("serious", "critical") and v["id"] not in AXE_ALLOWED:
+            failures.append(line)
+    return found, failures
+
+
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (tools/node_modules)")
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_axe_no_serious_violations(browser, server, mode):
@@ -264,16 +281,9 @@ def test_axe_no_serious_violations(browser, server, mode):
         for rel in AXE_PAGES:
             page.goto(server + rel, wait_until="load")
             page.wait_for_load_state("networkidle")
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate(
-                "() => axe.run(document, {resultTypes: ['violations']})")
-            for v in result["violations"]:
-                targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
-                line = (f"[{mode}] {rel}: {v['id']} ({v['impact']}) x{len(v['nodes'])}"
-                        f" e.g. {targets}")
-                found.append(line)
-                if v["impact"] in ("serious", "critical") and v["id"] not in AXE_ALLOWED:
-                    failures.append(line)
+            seen, failing = _axe(page, f"[{mode}] {rel}")
+            found += seen
+            failures += failing
     finally:
         ctx.close()
     print("\naxe violations found:\n" + ("\n".join(found) or "(none)"))
@@ -460,11 +470,7 @@ def test_axe_open_fact_card(browser, server, mode):
         trigger, card, _ = _first_card(page)
         trigger.focus()
         card.wait_for(state="visible", timeout=2_000)
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
-               for v in result["violations"]
-               if v["impact"] in ("serious", "critical") and v["id"] not in AXE_ALLOWED]
+        _, bad = _axe(page, f"[{mode}] {CARD_PAGE}, a fact card open")
         assert card.is_visible()
         printed = page.evaluate("""() => { const s = getComputedStyle(
             document.querySelector('.hb-card')); return s.display; }""")

@@ -8,15 +8,14 @@ lines, in any order) and optionally ``env`` (``NAME=value`` lines set for the ca
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOTS, build_project
-from handbook_tools.cli import main, parse_warnings
+from conftest import CORPUS, ROOTS, Built, shorten
+from handbook_tools.cli import main
 
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
@@ -37,36 +36,35 @@ def make_case(case: str, dest: Path, monkeypatch: pytest.MonkeyPatch) -> list[st
 
 @pytest.mark.parametrize("case", CASES)
 def test_cli_reports_exactly(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = make_case(case, tmp_path / "p", monkeypatch)
-    monkeypatch.chdir(tmp_path / "p")
+    """``check DOCS`` of a project outside the working folder prints its absolute paths;
+    shortened against the project, they read as the corpus writes them."""
+    project = tmp_path / "p"
+    expected = make_case(case, project, monkeypatch)
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["check", "."])
-    got = sorted(line for line in out.getvalue().splitlines() if line.strip())
+        code = main(["check", str(project)])
+    got = sorted(shorten(line, project) for line in out.getvalue().splitlines()
+                 if line.strip())
     assert got == expected
     assert code == 1
     assert "Traceback" not in out.getvalue()
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_strict_build_fails_with_exactly(case: str, tmp_path: Path,
+def test_strict_build_fails_with_exactly(case: str, tmp_path: Path, build,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     expected = make_case(case, tmp_path / "p", monkeypatch)
-    built = build_project(tmp_path / "p", "html")
+    built = build(tmp_path / "p")
     assert "Traceback" not in built.warnings + built.status
-    old = os.getcwd()
-    os.chdir(tmp_path / "p")
-    try:
-        got = sorted({str(p) for p in parse_warnings(built.warnings)})
-    finally:
-        os.chdir(old)
     # a warning under -W fails the strict build: there must be at least one, and the same
-    assert got == expected
+    assert sorted(set(built.messages())) == expected
 
 
-def test_clean_project_has_no_warning(tmp_path: Path) -> None:
-    shutil.copytree(ROOTS / "test-clean", tmp_path / "p")
-    built = build_project(tmp_path / "p", "html")
+@pytest.mark.sphinx("html", testroot="clean", confoverrides={"nitpicky": True},
+                    freshenv=True)
+def test_clean_project_has_no_warning(app) -> None:
+    built = Built(app)
+    app.build()
     assert built.warnings == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert "about 2,500" in html and "(as of September 2024)" in html
@@ -78,23 +76,21 @@ def test_clean_project_has_no_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", ["unknown-fact", "unused-fact", "unlinked-term", "non-utf8",
                                   "weak-only", "unknown-publisher"])
-def test_parallel_build_reports_the_same(case: str, tmp_path: Path,
+def test_parallel_build_reports_the_same(case: str, tmp_path: Path, build,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """-j 2 gives the same warnings as a serial build; touching pages and rebuilding gives
     no duplicated or lost records."""
     expected = make_case(case, tmp_path / "p", monkeypatch)
-    built = build_project(tmp_path / "p", "html", parallel=2)
-    monkeypatch.chdir(tmp_path / "p")
-    assert sorted({str(p) for p in parse_warnings(built.warnings)}) == expected
-    assert len(parse_warnings(built.warnings)) == len(expected)  # nothing twice
+    built = build(tmp_path / "p", parallel=2)
+    assert sorted(set(built.messages())) == expected
+    assert len(built.messages()) == len(expected)  # nothing twice
     for page in ("index.md", "glossary.md", "register.md"):
         (tmp_path / "p" / page).touch()
-    again = build_project(tmp_path / "p", "html", parallel=2, freshenv=False)
-    assert sorted(str(p) for p in parse_warnings(again.warnings)) == expected
+    again = build(tmp_path / "p", parallel=2, freshenv=False)
+    assert sorted(again.messages()) == expected
 
 
-def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path, build) -> None:
     """A raw HTML link to a missing anchor is caught in the built site (the CLI's
     read-only pass cannot see it); a Markdown link MyST already reports is not reported a
     second time by the site check."""
@@ -105,9 +101,8 @@ def test_html_only_link_check_reports_once_at_the_line(tmp_path: Path,
                   '<a href="glossary.html#elsewhere">glossary</a>', "",
                   "See [below](#missing).", ""]
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    built = build_project(tmp_path / "p", "html")
-    monkeypatch.chdir(tmp_path / "p")
-    assert sorted(str(p) for p in parse_warnings(built.warnings)) == [
+    built = build(tmp_path / "p")
+    assert sorted(built.messages()) == [
         "index.md:3: local id not found in doc 'glossary': 'nowhere' (myst.xref_missing)",
         "index.md:5: broken internal link 'glossary.html#elsewhere' in index.html: "
         "no element with id 'elsewhere' (link)",
@@ -167,13 +162,12 @@ def used_on(outdir: Path) -> dict[str, list[str]]:
     return rows
 
 
-def test_parallel_and_incremental_builds_keep_every_record(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_and_incremental_builds_keep_every_record(tmp_path: Path, build) -> None:
     """The register's "Used on" lists and the glossary's use records are the same from a
     serial build, a -j 2 build, and a -j 2 rebuild after editing and touching pages (the
     same as a fresh build of the edited pages): nothing duplicated, nothing lost."""
-    serial = build_project(_records_project(tmp_path / "serial"), "html")
-    par = build_project(_records_project(tmp_path / "par"), "html", parallel=2)
+    serial = build(_records_project(tmp_path / "serial"))
+    par = build(_records_project(tmp_path / "par"), parallel=2)
     assert serial.warnings == par.warnings == ""
     before = {"invasion.start": ["Chronology", "Clean", "Page p2", "Page p3"],
               "troops.2024": ["Clean", "Page p1", "Page p3", "Page p6"]}
@@ -181,18 +175,17 @@ def test_parallel_and_incremental_builds_keep_every_record(
     assert differing_pages(serial.outdir, par.outdir) == []
 
     _edit(par.srcdir)
-    again = build_project(par.srcdir, "html", parallel=2, freshenv=False)
-    fresh = build_project(_records_project(tmp_path / "fresh"), "html", freshenv=True)
-    _edit(fresh.srcdir)
-    fresh = build_project(fresh.srcdir, "html", outdir=tmp_path / "fresh-out")
+    again = build(par.srcdir, parallel=2, freshenv=False)
+    fresh_src = _records_project(tmp_path / "fresh")
+    _edit(fresh_src)
+    fresh = build(fresh_src)
     after = {"invasion.start": ["Chronology", "Clean", "Page p2", "Page p5"],
              "troops.2024": ["Clean", "Page p1", "Page p3", "Page p6"]}
     assert used_on(again.outdir) == used_on(fresh.outdir) == after
     unused = "glossary.md:7: glossary entry 'MNF' is never linked from a page: link it with " \
              "{term}`MNF` or remove it (unused-term)"
     for built in (again, fresh):
-        monkeypatch.chdir(built.srcdir)
-        assert [str(p) for p in parse_warnings(built.warnings)] == [unused]
+        assert built.messages() == [unused]
     assert differing_pages(again.outdir, fresh.outdir) == []
 
 

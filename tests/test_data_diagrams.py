@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOTS, build_project, picture
+from conftest import ROOTS, Built, picture
 
 FACTS = """
 - id: troops.2024
@@ -89,8 +89,8 @@ PAGES = {
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """test-clean plus missions, a troop chart and scenarios, with its own empty cache."""
+def project(tmp_path: Path) -> Path:
+    """test-clean plus missions, a troop chart and scenarios."""
     dest = tmp_path / "p"
     shutil.copytree(ROOTS / "test-clean", dest)
     (dest / "_data" / "facts" / "main.yaml").write_text(FACTS, encoding="utf-8")
@@ -101,13 +101,14 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     index = dest / "index.md"
     index.write_text(index.read_text(encoding="utf-8").replace(
         "sources\n```", "sources\nhistory\ntroops\nfuture\n```"), encoding="utf-8")
-    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(tmp_path / "cache"))
     return dest
 
 
 @pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
-    """Every launch of the diagram renderer (its jobs) and every chart drawn."""
+def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Every launch of the diagram renderer (its jobs) and every chart drawn, from an empty
+    diagram cache of the test's own (not the session's)."""
+    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(tmp_path / "cache"))
     from handbook_tools import chart, mermaid
 
     seen: dict[str, list[Any]] = {"browser": [], "chart": []}
@@ -130,9 +131,15 @@ def read(built_out: Path, page: str) -> str:
     return (built_out / page).read_text(encoding="utf-8")
 
 
-def test_scenario_diagram_shows_signpost_facts(project: Path) -> None:
-    built = build_project(project, "html")
+def clean_build(build, project: Path, freshenv: bool = True) -> Built:
+    """A build of the project that must give no warning."""
+    built = build(project, freshenv=freshenv)
     assert built.warnings == ""
+    return built
+
+
+def test_scenario_diagram_shows_signpost_facts(project: Path, build) -> None:
+    built = clean_build(build, project)
     page = read(built.outdir, "future.html")
     alt, svg = picture(page, "hb-diagram")
     assert alt.startswith("Flow chart of 2 future scenarios. From the starting point, "
@@ -149,9 +156,8 @@ def test_scenario_diagram_shows_signpost_facts(project: Path) -> None:
 
 
 def test_one_date_changes_diagram_chronology_and_chart(
-        project: Path, renders: dict[str, list[Any]]) -> None:
-    first = build_project(project, "html")
-    assert first.warnings == ""
+        project: Path, build, renders: dict[str, list[Any]]) -> None:
+    first = clean_build(build, project)
     mission_alt, mission_svg = picture(read(first.outdir, "history.html"), "hb-diagram")
     chart_alt, chart_svg = picture(read(first.outdir, "troops.html"), "hb-diagram hb-chart")
     chronology = read(first.outdir, "chronology.html")
@@ -168,8 +174,7 @@ def test_one_date_changes_diagram_chronology_and_chart(
     assert text.count("as_of: 2003-05-01") == 1
     facts.write_text(text.replace("as_of: 2003-05-01", "as_of: 2003-06-15"), encoding="utf-8")
 
-    second = build_project(project, "html", freshenv=False)
-    assert second.warnings == ""
+    second = clean_build(build, project, freshenv=False)
     new_alt, new_svg = picture(read(second.outdir, "history.html"), "hb-diagram")
     new_chart_alt, new_chart_svg = picture(read(second.outdir, "troops.html"),
                                            "hb-diagram hb-chart")
@@ -190,24 +195,21 @@ def test_one_date_changes_diagram_chronology_and_chart(
 
 
 def test_rebuild_without_change_launches_no_browser(
-        project: Path, renders: dict[str, list[Any]]) -> None:
-    first = build_project(project, "html")
-    assert first.warnings == ""
+        project: Path, build, renders: dict[str, list[Any]]) -> None:
+    first = clean_build(build, project)
     assert len(renders["browser"]) == 1  # every diagram of the project in one session
     assert "diagram variant(s) in one browser session" in first.status
     renders["browser"].clear()
     renders["chart"].clear()
 
-    again = build_project(project, "html", freshenv=False)
-    assert again.warnings == ""
+    again = clean_build(build, project, freshenv=False)
     assert renders == {"browser": [], "chart": []}
     assert "browser session" not in again.status
 
     # a page re-read with the same diagrams: still nothing drawn
     for page in ("history.md", "troops.md", "future.md", "index.md"):
         (project / page).touch()
-    touched = build_project(project, "html", freshenv=False)
-    assert touched.warnings == ""
+    touched = clean_build(build, project, freshenv=False)
     assert renders == {"browser": [], "chart": []}
     assert "browser session" not in touched.status
     assert picture(read(touched.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
@@ -216,15 +218,13 @@ def test_rebuild_without_change_launches_no_browser(
 LINE = "fill: none; stroke: #1f5fa8; stroke-width: 1.8"  # the chart's line (light), not its dots
 
 
-def test_troop_chart_breaks_its_line_across_a_gap(project: Path) -> None:
+def test_troop_chart_breaks_its_line_across_a_gap(project: Path, build) -> None:
     """A ``:gap:`` of two facts: no line across it, the gap shaded and labelled with the
     facts' dates, a row in the table and a sentence in the text alternative."""
     (project / "troops.md").write_text(
         "# Troops\n\n```{troop-chart}\n:gap: troops.combat-end troops.2024 No troops in the "
         "country\n```\n", encoding="utf-8")
-    built = build_project(project, "html")
-    assert built.warnings == ""
-    page = read(built.outdir, "troops.html")
+    page = read(clean_build(build, project).outdir, "troops.html")
     alt, svg = picture(page, "hb-diagram hb-chart")
     assert alt.endswith("The line breaks for May 2003 \u2013 September 2024: no troops in the "
                         "country.")
@@ -241,12 +241,13 @@ def test_troop_chart_breaks_its_line_across_a_gap(project: Path) -> None:
                               "the country (the line breaks)")
 
 
-def test_troop_chart_reports_a_point_inside_a_gap_and_unknown_gap_facts(project: Path) -> None:
+def test_troop_chart_reports_a_point_inside_a_gap_and_unknown_gap_facts(project: Path,
+                                                                        build) -> None:
     (project / "troops.md").write_text(
         "# Troops\n\n```{troop-chart}\n:gap: invasion.start troops.2024 No troops\n"
         "```\n\n```{troop-chart}\n:gap: invasion.start troops.2042 No troops\n```\n",
         encoding="utf-8")
-    built = build_project(project, "html")
+    built = build(project)
     assert "point 'troops.combat-end' (2003-05-01) lies inside the gap" in built.warnings
     assert "gap: 'troops.2042' is not a fact id of the registry" in built.warnings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, build_project
+from conftest import REPO
 
 CFF_SCHEMA = Path(__file__).parent / "data" / "cff-1.2.0.schema.json"
 EDITION_PAGE = """\
@@ -86,12 +86,13 @@ def _with_edition_page(project: Path) -> Path:
     return project
 
 
-def test_downloads_match_the_register_and_are_reproducible(clean_project: Path) -> None:
+def test_downloads_match_the_register_and_are_reproducible(clean_project: Path, build,
+                                                            tmp_path: Path) -> None:
     from handbook_tools.publishers import attributions, best_standing, load_all
 
     project = _with_edition_page(clean_project)
-    first = build_project(project, outdir=project / "_build" / "one")
-    second = build_project(project, outdir=project / "_build" / "two")
+    first = build(project, builddir=tmp_path / "one")
+    second = build(project, builddir=tmp_path / "two")
     assert first.warnings == "", first.warnings
     data = first.outdir / "data"
     names = sorted(p.name for p in data.iterdir())
@@ -134,27 +135,27 @@ def _git(repo: Path, *args: str, date: str = "2025-01-01T12:00:00Z") -> None:
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
-def _changes_text(project: Path) -> str:
-    built = build_project(project)
+def _changes_text(build, project: Path) -> str:
+    built = build(project)
     html = (built.outdir / "edition.html").read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", html)
     return " ".join(text.split())
 
 
-def test_no_git_and_no_tag_say_so_plainly(clean_project: Path) -> None:
+def test_no_git_and_no_tag_say_so_plainly(clean_project: Path, build) -> None:
     from handbook_tools.changes import FIRST_EDITION, NO_GIT
 
     project = _with_edition_page(clean_project)
-    assert NO_GIT in _changes_text(project)
+    assert NO_GIT in _changes_text(build, project)
     _git(project, "init", "-q")
     _git(project, "add", "-A")
     _git(project, "commit", "-qm", "first")
-    text = _changes_text(project)
+    text = _changes_text(build, project)
     assert FIRST_EDITION in text
     assert re.search(r"Built from commit: [0-9a-f]{40}|Built from commit: unknown", text)
 
 
-def test_changes_since_the_previous_tag(clean_project: Path) -> None:
+def test_changes_since_the_previous_tag(clean_project: Path, build) -> None:
     project = _with_edition_page(clean_project)
     facts = project / "_data" / "facts" / "main.yaml"
     old = facts.read_text(encoding="utf-8")
@@ -182,7 +183,7 @@ def test_changes_since_the_previous_tag(clean_project: Path) -> None:
   excerpt: The country has about 2,500 troops.
 """, encoding="utf-8")
     _git(project, "commit", "-qam", "edition two", date="2025-12-01T12:00:00Z")
-    text = _changes_text(project)
+    text = _changes_text(build, project)
     assert "Compared with the edition tagged v2025.01.01 (2025-01-01):" in text
     assert "Added (1) new.fact: thirteen (as of 2025)" in text
     assert ("Value or date changed (1) troops.2024: about 2,500 (as of 27 September 2024) "
@@ -195,13 +196,13 @@ def test_changes_since_the_previous_tag(clean_project: Path) -> None:
 
     assert previous_tag(project, "v[0-9]*") == "v2025.01.01"
     _git(project, "tag", "-d", "v2025.01.01")
-    assert FIRST_EDITION in _changes_text(project)
+    assert FIRST_EDITION in _changes_text(build, project)
 
 
 # ---------------------------------------------------------------------------- front matter
 
 def test_front_matter_one_line_on_the_web_whole_summary_before_the_pdf_contents(
-        clean_project: Path) -> None:
+        clean_project: Path, build) -> None:
     """``{edition-frontmatter}``: the web shows one sentence; the LaTeX file sets the whole
     summary (the edition page's field list) and the citation on the back of the title page,
     before the contents, and nowhere in the body."""
@@ -214,7 +215,7 @@ def test_front_matter_one_line_on_the_web_whole_summary_before_the_pdf_contents(
     edition.write_text("(edition-page)=\n" + edition.read_text(encoding="utf-8"),
                        encoding="utf-8")
     conf = {"handbook_search_horizon": "2026-01-15", "version": "2026.01.20"}
-    html = build_project(project, confoverrides=conf)
+    html = build(project, confoverrides=conf)
     assert html.warnings == "", html.warnings
     page = (html.outdir / "index.html").read_text(encoding="utf-8")
     text = " ".join(re.sub(r"<[^>]+>", "", page).split())
@@ -226,7 +227,7 @@ def test_front_matter_one_line_on_the_web_whole_summary_before_the_pdf_contents(
             "in this edition") in full
     assert "Licence: text and data CC BY 4.0" in full
 
-    latex = build_project(project, "latex", confoverrides={
+    latex = build(project, "latex", confoverrides={
         **conf, "latex_documents": [("index", "book.tex", "Book", "Someone", "manual")]})
     assert latex.warnings == "", latex.warnings
     tex = (latex.outdir / "book.tex").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOTS, build_project
+from conftest import ROOTS
 from handbook_tools.freshness import freshness_line
 from handbook_tools.registry import AsOf, Fact
 
@@ -42,11 +42,11 @@ def test_freshness_line_links_to_the_register() -> None:
     assert para.children[-1]["refuri"] == "../register.html"
 
 
-def test_built_page_shows_freshness_under_its_title(tmp_path: Path,
+def test_built_page_shows_freshness_under_its_title(tmp_path: Path, build,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HANDBOOK_TODAY", raising=False)
     shutil.copytree(ROOTS / "test-clean", tmp_path / "p")
-    built = build_project(tmp_path / "p", "html")
+    built = build(tmp_path / "p")
     assert built.warnings == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     line = re.search(r'</h1>\s*<p class="hb-freshness">(.*?)</p>', html, re.S)

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, ROOTS, Built, build_project
+from conftest import REPO, ROOTS, Built, build_once
 from handbook_tools.latex import MARKER, raw_latex_problem, tex_error
 
+# the tests of the ``contexts`` build run on one worker of `pytest -n`: it is built once
+pytestmark = pytest.mark.xdist_group("latex")
 LATEXMKOPTS = "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error -quiet -file-line-error"
 FACT = "about 2,500 (as of September 2024) [1]"
 VALUE = "about 2,500 [1]"
@@ -71,7 +73,7 @@ def contexts(tmp_path_factory: pytest.TempPathFactory
              ) -> tuple[Built, subprocess.CompletedProcess[str]]:
     src = tmp_path_factory.mktemp("latex") / "p"
     shutil.copytree(ROOTS / "test-latex", src)
-    built = build_project(src, "latex")
+    built = build_once(src, "latex")
     return built, latexmk(built.outdir)
 
 

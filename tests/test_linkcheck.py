@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import socket
@@ -245,28 +244,17 @@ def make_project(dest: Path, port: int, index: str | None = None) -> Path:
     return dest
 
 
-def run_linkcheck(srcdir: Path) -> LinkcheckRun:
-    from sphinx.application import Sphinx
-    from sphinx.util.console import nocolor
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-    nocolor()
-    outdir = srcdir / "_build" / "linkcheck"
-    status, warning = io.StringIO(), io.StringIO()
+def run_linkcheck(make_app, srcdir: Path) -> LinkcheckRun:
+    """Sphinx's linkcheck builder on a project (``sphinx.testing``'s ``make_app``)."""
     # the linkcheck builder sets a process-wide default socket timeout; put it back after
     old_timeout = socket.getdefaulttimeout()
-    old_cwd = Path.cwd()
-    os.chdir(srcdir)
     try:
-        with patch_docutils(srcdir), docutils_namespace():
-            app = Sphinx(str(srcdir), str(srcdir), str(outdir),
-                         str(srcdir / "_build" / "doctrees"), "linkcheck",
-                         status=status, warning=warning, freshenv=True)
-            app.build()
-            statuscode = app.statuscode
+        app = make_app("linkcheck", srcdir=srcdir, freshenv=True)
+        app.build()
     finally:
-        os.chdir(old_cwd)
         socket.setdefaulttimeout(old_timeout)
+    outdir, statuscode = Path(app.outdir), app.statuscode
+    status, warning = app.status, app.warning
     lines = (outdir / "output.json").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
     for row in rows:
@@ -303,10 +291,11 @@ EXPECTED_STATUS = {
 }
 
 
-def test_linkcheck_reports_each_fault_exactly(tmp_path: Path, fault_server: FaultServer) -> None:
+def test_linkcheck_reports_each_fault_exactly(tmp_path: Path, make_app,
+                                              fault_server: FaultServer) -> None:
     port = fault_server.port
     src = make_project(tmp_path / "p", port)
-    run = run_linkcheck(src)
+    run = run_linkcheck(make_app, src)
     assert "Traceback" not in run.status + run.warnings
 
     rows = run.by_path(port)
@@ -352,11 +341,12 @@ def test_linkcheck_reports_each_fault_exactly(tmp_path: Path, fault_server: Faul
     assert out.splitlines()[0] == "linkcheck: 4 broken, 1 redirected, 1 timeout, 4 working"
 
 
-def test_clean_page_is_all_working(tmp_path: Path, fault_server: FaultServer) -> None:
+def test_clean_page_is_all_working(tmp_path: Path, make_app,
+                                   fault_server: FaultServer) -> None:
     port = fault_server.port
     src = make_project(tmp_path / "p", port,
                        index="# Clean\n\nSee [ok](http://127.0.0.1:PORT/ok).\n")
-    run = run_linkcheck(src)
+    run = run_linkcheck(make_app, src)
     assert "Traceback" not in run.status + run.warnings
     assert run.warnings == ""
     assert run.statuscode == 0
@@ -615,12 +605,10 @@ def test_excerpt_comparison() -> None:
     assert normalise("a&nbsp;b &amp; c\u00adc") == "a b & cc"
 
 
-def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultServer,
+def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, build, fault_server: FaultServer,
                                           second_server: FaultServer) -> None:
     """linkcheck finds the excerpt gone from the only source -> the build marks the fact
     beside its value and in the register, with the date, and warns about nothing."""
-    from conftest import build_project
-
     project = tmp_path / "p"
     shutil.copytree(ROOTS / "test-clean", project)
     bib = project / "_data" / "sources.bib"
@@ -631,14 +619,14 @@ def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultSer
                                   extra=""))
     (project / "sources.md").write_text("# Sources\n\n```{bibliography}\n:all:\n```\n", "utf-8")
     assert sourcecheck(project, "2026-11-20")[0] == 0
-    first = build_project(project, "html")
+    first = build(project)
     assert first.warnings == ""
     assert "excerpt not found" not in (first.outdir / "index.html").read_text("utf-8")
 
     fault_server.overrides["/article"] = (200, REMOVED, {})
     code, out = sourcecheck(project, "2026-11-21")
     assert code == 1 and "excerpt missing: fact 'troops.2024' at agency2024troops" in out
-    after = build_project(project, "html", freshenv=False)
+    after = build(project, freshenv=False)
     assert after.warnings == ""  # a notice to readers, not a build warning
     index = (after.outdir / "index.html").read_text("utf-8")
     assert index.count('<span class="hb-excerpt-gone-flag">[excerpt not found at source]'
@@ -656,19 +644,15 @@ def test_excerpt_gone_is_shown_to_readers(tmp_path: Path, fault_server: FaultSer
     # back on the page: the marks go
     fault_server.overrides.clear()
     sourcecheck(project, "2026-11-22")
-    again = build_project(project, "html", freshenv=False)
+    again = build(project, freshenv=False)
     assert "excerpt not found" not in (again.outdir / "index.html").read_text("utf-8")
     assert "hb-excerpt-gone" not in (again.outdir / "index.html").read_text("utf-8")
 
 
 def test_dead_source_falls_back_to_its_archived_copy(
-        tmp_path: Path, fault_server: FaultServer, second_server: FaultServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, build, fault_server: FaultServer, second_server: FaultServer) -> None:
     """Two runs on two days find the source gone -> the next build (incremental, offline)
     cites the archived copy; without one, the build names the entry."""
-    from conftest import build_project
-    from handbook_tools.cli import parse_warnings
-
     base = f"http://127.0.0.1:{fault_server.port}"
     project = tmp_path / "p"
     shutil.copytree(ROOTS / "test-clean", project)
@@ -678,11 +662,11 @@ def test_dead_source_falls_back_to_its_archived_copy(
                          extra=f",\n  archiveurl   = {{{base}/ok}}")
         + BIB_ENTRY.format(key="agency2024live", url=f"http://127.0.0.1:{second_server.port}"
                            "/ok#present", extra=""), encoding="utf-8")
-    before = build_project(project, "html")
+    before = build(project)
     assert before.warnings == ""
 
     assert sourcecheck(project, "2026-11-19")[0] == 1
-    suspect = build_project(project, "html", freshenv=False)
+    suspect = build(project, freshenv=False)
     assert suspect.warnings == ""  # suspect: nothing changes for readers yet
     assert "Archived copy" not in (suspect.outdir / "sources.html").read_text("utf-8")
 
@@ -690,7 +674,7 @@ def test_dead_source_falls_back_to_its_archived_copy(
     rec = status_records(project)["agency2024troops"]
     assert (rec["status"], str(rec["first_seen"]), str(rec["checked"])) == (
         "dead", "2026-11-19", "2026-11-20")
-    after = build_project(project, "html", freshenv=False)  # only the status file changed
+    after = build(project, freshenv=False)  # only the status file changed
     assert after.warnings == ""
     page = (after.outdir / "sources.html").read_text(encoding="utf-8")
     entry = re.search(r"Page agency2024troops.*?</div>", page, re.S)
@@ -705,13 +689,12 @@ def test_dead_source_falls_back_to_its_archived_copy(
     # a dead source without an archived copy: one warning at its .bib entry
     bib.write_text(re.sub(r",\n  archiveurl .*\n", "\n", bib.read_text(encoding="utf-8")),
                    encoding="utf-8")
-    missing = build_project(project, "html", freshenv=False)
-    monkeypatch.chdir(project)
-    assert [str(p) for p in parse_warnings(missing.warnings)] == [
+    missing = build(project, freshenv=False)
+    assert missing.messages() == [
         "_data/sources.bib:1: source 'agency2024troops': its url was reported dead on "
         "2026-11-20 (_data/link-status.yaml:8): add an 'archiveurl' field with the address "
         "of an archived copy of the same page, or replace the url (dead-link)"]
-    assert main(["check", "."]) == 1
+    assert main(["check", str(project)]) == 1
 
 
 def test_bad_status_file_is_never_overwritten(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import build_project
 from handbook_tools.publishers import Publishers, attribute, load_for, load_publishers
 from handbook_tools.registry import Source
 
@@ -59,7 +58,7 @@ def test_repost_takes_the_original_standing(tmp_path: Path) -> None:
     assert attribute(pubs, _source("https://news.example/c", original="nobody")) is None
 
 
-def test_without_a_register_the_checks_are_off(tmp_path: Path) -> None:
+def test_without_a_register_the_checks_are_off(tmp_path: Path, build) -> None:
     assert load_for(tmp_path) is None
     src = Path(__file__).parent / "roots" / "test-clean"
     import shutil
@@ -69,13 +68,13 @@ def test_without_a_register_the_checks_are_off(tmp_path: Path) -> None:
     bib = tmp_path / "p" / "_data" / "sources.bib"
     bib.write_text(bib.read_text(encoding="utf-8").replace("127.0.0.1:9", "127.0.0.2:9"),
                    encoding="utf-8")
-    built = build_project(tmp_path / "p", "html")
+    built = build(tmp_path / "p")
     assert built.warnings == ""
     assert "Standing:" not in (built.outdir / "sources.html").read_text(encoding="utf-8")
     assert "best source" not in (built.outdir / "register.html").read_text(encoding="utf-8")
 
 
-def test_readers_see_standing_caveat_dispute_and_card(clean_project: Path) -> None:
+def test_readers_see_standing_caveat_dispute_and_card(clean_project: Path, build) -> None:
     facts = clean_project / "_data" / "facts" / "main.yaml"
     facts.write_text(facts.read_text(encoding="utf-8").replace(
         "  unit: troops\n",
@@ -102,7 +101,7 @@ def test_readers_see_standing_caveat_dispute_and_card(clean_project: Path) -> No
     index.write_text(index.read_text(encoding="utf-8").replace(
         "# Clean\n", "# Clean\n\nSources were searched up to {search-horizon}`long`.\n"),
         encoding="utf-8")
-    built = build_project(clean_project, "html")
+    built = build(clean_project)
     assert built.warnings == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert "searched up to <span class=\"hb-search-horizon\">3 December 2026</span>" in html
@@ -134,13 +133,14 @@ def test_readers_see_standing_caveat_dispute_and_card(clean_project: Path) -> No
     assert "hb-card" not in glossary
 
 
-def test_editing_the_register_rebuilds_what_shows_standing(clean_project: Path) -> None:
-    first = build_project(clean_project, "html")
+def test_editing_the_register_rebuilds_what_shows_standing(clean_project: Path,
+                                                            build) -> None:
+    first = build(clean_project)
     assert first.warnings == ""
     register = clean_project / "_data" / "publishers.yaml"
     register.write_text(register.read_text(encoding="utf-8").replace(
         "standing: major", "standing: established"), encoding="utf-8")
-    again = build_project(clean_project, "html", freshenv=False)
+    again = build(clean_project, freshenv=False)
     assert again.warnings == ""
     for page in ("index.html", "register.html", "sources.html"):
         text = (again.outdir / page).read_text(encoding="utf-8")

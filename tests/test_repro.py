@@ -6,45 +6,27 @@ identical text (and bytes).  Each clean build renders its diagrams into its OWN 
 cache: a shared cache would hand the second build the first build's pictures and hide
 any nondeterminism of rendering.  A parallel build (``-j auto``) gives the same HTML and
 the same (no) warnings as the serial one.
+
+The first build is ``real_book`` of conftest.py, which test_book reads too (one build
+for both files: they share the xdist group "book").
 """
 
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import Book, book_env, sphinx_book
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
-TODAY = "2026-11-25"
-EPOCH = "1764028800"  # 2026-11-25 00:00 UTC
 #: files a build writes that are not its output: none for HTML.  For LaTeX, latexmk's own
 #: bookkeeping (absolute paths and file times) and TeX's logs, which name the build folder
 NOT_OUTPUT = frozenset({".fdb_latexmk", ".fls", ".log"})
-
-
-def _env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ, HANDBOOK_TODAY=TODAY, SOURCE_DATE_EPOCH=EPOCH,
-               HANDBOOK_CACHE_DIR=str(cache))
-    env.pop("HANDBOOK_REPOSITORY_URL", None)
-    env.pop("HANDBOOK_BASE_URL", None)
-    return env
-
-
-def sphinx(builder: str, root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """The Makefile's strict build, into ``root/<builder>`` with ``root/cache``."""
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W", "--keep-going", "-q",
-         *extra, "-d", str(root / f"doctrees-{builder}{''.join(extra)}"), "docs",
-         str(root / (builder + "".join(extra)))],
-        cwd=REPO, env=_env(root / "cache"), capture_output=True, text=True, check=False)
 
 
 def differing(a: Path, b: Path, skip: frozenset[str] = frozenset()) -> list[str]:
@@ -61,20 +43,17 @@ def differing(a: Path, b: Path, skip: frozenset[str] = frozenset()) -> list[str]
 
 
 @pytest.fixture(scope="module")
-def clean_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two clean HTML and LaTeX builds, each in its own folder with its own empty cache."""
-    roots = []
-    for name in ("first", "second"):
-        root = tmp_path_factory.mktemp(name)
-        for builder in ("html", "latex"):
-            done = sphinx(builder, root)
+def clean_builds(real_book: Book, real_book_again: Book) -> tuple[Book, Book]:
+    """Two clean HTML and LaTeX builds (and PDFs), each in its own folder with its own
+    empty cache."""
+    for book in (real_book, real_book_again):
+        for done in (book.html, book.latex):
             assert done.returncode == 0, done.stderr[-3000:]
-        roots.append(root)
-    return roots[0], roots[1]
+    return real_book, real_book_again
 
 
-def test_two_clean_builds_give_byte_identical_html(clean_builds: tuple[Path, Path]) -> None:
-    a, b = clean_builds
+def test_two_clean_builds_give_byte_identical_html(clean_builds: tuple[Book, Book]) -> None:
+    a, b = (book.root for book in clean_builds)
     assert (a / "html" / "index.html").is_file()
     # the data downloads are compared too
     assert {p.name for p in (a / "html" / "data").iterdir()
@@ -86,38 +65,36 @@ def test_two_clean_builds_give_byte_identical_html(clean_builds: tuple[Path, Pat
     assert differing(a / "html", b / "html") == []
 
 
-def test_two_clean_builds_give_identical_latex(clean_builds: tuple[Path, Path]) -> None:
-    a, b = clean_builds
-    assert (a / "latex" / "handbook.tex").is_file()
-    assert list((a / "latex").glob("mermaid-*.pdf"))  # the diagrams are compared too
-    assert differing(a / "latex", b / "latex") == []
+def test_two_clean_builds_give_identical_latex(clean_builds: tuple[Book, Book]) -> None:
+    a, b = (book.root / "latex" for book in clean_builds)
+    assert (a / "handbook.tex").is_file()
+    assert list(a.glob("mermaid-*.pdf"))  # the diagrams are compared too
+    # the folders hold latexmk's output too (the fixture made the PDFs): all but its logs
+    assert differing(a, b, NOT_OUTPUT) == []
 
 
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdftotext") is None,
                     reason="needs latexmk and pdftotext (make setup)")
-def test_two_clean_builds_give_the_same_pdf(clean_builds: tuple[Path, Path]) -> None:
+def test_two_clean_builds_give_the_same_pdf(clean_builds: tuple[Book, Book]) -> None:
     texts = []
-    for root in clean_builds:
-        latex = root / "latex"
-        done = subprocess.run(
-            ["make", "-C", str(latex), "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error "
-             "-quiet", "all-pdf"], env=_env(root / "cache"), capture_output=True, text=True,
-            check=False)
-        assert done.returncode == 0, done.stdout[-3000:]
-        text = subprocess.run(["pdftotext", "-layout", str(latex / "handbook.pdf"), "-"],
+    for book in clean_builds:
+        assert book.pdf.returncode == 0, book.pdf.stdout[-3000:]
+        text = subprocess.run(["pdftotext", "-layout", str(book.root / "latex" /
+                                                           "handbook.pdf"), "-"],
                               capture_output=True, text=True, check=True).stdout
         assert "Fact register" in text
         texts.append(text)
     assert texts[0] == texts[1]
-    a, b = (root / "latex" for root in clean_builds)
-    assert differing(a, b, NOT_OUTPUT) == []  # the PDF's bytes too
+    a, b = (book.root / "latex" for book in clean_builds)
+    assert filecmp.cmp(a / "handbook.pdf", b / "handbook.pdf", shallow=False)  # the bytes too
 
 
 def test_parallel_build_gives_the_same_html_and_warnings(
-        clean_builds: tuple[Path, Path]) -> None:
+        clean_builds: tuple[Book, Book]) -> None:
     """``-j auto`` (the first build's cache: rendering is compared above) against the
     serial build: the same bytes, and no warning in either."""
-    a, _ = clean_builds
-    done = sphinx("html", a, "-j", "auto")
+    a = clean_builds[0].root
+    done = sphinx_book("html", a / "html-jauto", a / "doctrees-html-jauto",
+                       book_env(a / "cache"), "-j", "auto")
     assert done.returncode == 0 and done.stderr == "", done.stderr[-3000:]
     assert differing(a / "html", a / "html-jauto") == []

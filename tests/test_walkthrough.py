@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build_project
+from conftest import REPO
 from handbook_tools.cli import main
 
 URL = "http://127.0.0.1:9/withdrawal"
@@ -22,7 +22,7 @@ def test_walkthrough_steps_are_in_contributing() -> None:
         assert step in part, step
 
 
-def test_walkthrough(clean_project: Path, capsys: pytest.CaptureFixture[str],
+def test_walkthrough(clean_project: Path, build, capsys: pytest.CaptureFixture[str],
                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDBOOK_TODAY", "2026-01-01")
     docs = str(clean_project)
@@ -56,7 +56,7 @@ def test_walkthrough(clean_project: Path, capsys: pytest.CaptureFixture[str],
     out = capsys.readouterr()
     assert code == 0, out.out + out.err
     # 5. the strict build: no warning
-    built = build_project(clean_project)
+    built = build(clean_project)
     assert built.warnings == ""
     html = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert "about 2,000" in html

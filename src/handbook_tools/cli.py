@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import runpy
 import sys
@@ -107,15 +108,20 @@ def standing_summary(reg: Registry, pubs: Publishers | None) -> list[str]:
             counts_text(f"best standing of {len(reg.facts)} facts", facts)]
 
 
-def _relative(path: str) -> str:
+def _relative(path: str, root: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(root))
     except (ValueError, OSError):
         return path
 
 
-def parse_warnings(text: str) -> list[Problem]:
-    """Sphinx warning lines -> problems (continuation lines join their warning)."""
+def parse_warnings(text: str, root: Path | None = None) -> list[Problem]:
+    """Sphinx warning lines -> problems (continuation lines join their warning).
+
+    Sphinx and the extension log absolute paths; the paths under ROOT (default: the
+    working folder) are shortened relative to it, in the location and in the message."""
+    root = (root or Path.cwd()).resolve()
+    prefix = f"{root}{os.sep}"
     out: list[Problem] = []
     joined: list[str] = []
     for raw in text.splitlines():
@@ -129,8 +135,8 @@ def parse_warnings(text: str) -> list[Problem]:
             continue
         kind = (m["type"] or "sphinx").removeprefix(WARNING_TYPE + ".")
         check: Check | str = Check(kind) if kind in Check._value2member_map_ else kind
-        out.append(Problem(_relative(m["loc"] or "<build>"), int(m["line"] or 0), m["msg"],
-                           check))
+        out.append(Problem(_relative(m["loc"] or "<build>", root), int(m["line"] or 0),
+                           m["msg"].replace(prefix, ""), check))
     return out
 
 

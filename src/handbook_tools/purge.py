@@ -31,12 +31,10 @@ import subprocess
 from pathlib import Path
 
 from sphinx.application import Sphinx
-from sphinx.util import logging
 
+from .nodepackages import node_modules
 from .pictures import cache_dir
-from .problems import Check
-
-logger = logging.getLogger(__name__)
+from .problems import Check, warn
 
 #: stylesheets under ``_static`` that are cut (the theme's and Sphinx's own; Pygments'
 #: is generated per style and small, ours are written for the site)
@@ -53,7 +51,8 @@ SAFELIST: dict[str, list[str]] = {
     "greedy": ["^kind-"],
     "deep": [],
 }
-SCRIPT = "purge-css.mjs"
+#: the script, shipped as package data beside this module
+SCRIPT = Path(__file__).with_name("purge-css.mjs")
 
 
 def unpurged_dir(doctreedir: Path | str) -> Path:
@@ -77,29 +76,30 @@ def _key(styles: dict[str, bytes], content: list[Path], script: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def purge_css(outdir: Path, node_dir: Path, cache: Path | None) -> dict[str, str]:
+def purge_css(outdir: Path, modules: Path | None, cache: Path | None) -> dict[str, str]:
     """Cut ``outdir``'s TARGETS in place; return the cut stylesheets by path under
-    ``_static``. Raises RuntimeError when node or PurgeCSS fails."""
+    ``_static``. MODULES is the node packages' folder (``handbook_node_modules``).
+    Raises RuntimeError when node or PurgeCSS fails."""
     static = outdir / "_static"
     styles = {rel: (static / rel).read_bytes() for rel in TARGETS if (static / rel).is_file()}
     if not styles:
         return {}
     content = _content(outdir)
-    script = node_dir / SCRIPT
+    script = SCRIPT
     cached = cache / _key(styles, content, script) / "cut.json" if cache else None
     if cached is not None and cached.is_file():
         cut: dict[str, str] = json.loads(cached.read_text(encoding="utf-8"))
     else:
         node = shutil.which("node")
-        if node is None or not (node_dir / "node_modules" / "purgecss").is_dir():
-            raise RuntimeError(f"PurgeCSS is not installed in {node_dir}: run 'make setup'"
-                               " (npm ci in tools/)")
+        if node is None or modules is None or not (modules / "purgecss").is_dir():
+            raise RuntimeError(f"PurgeCSS is not installed in {modules} "
+                               "(handbook_node_modules): run 'make setup' (npm ci in tools/)")
         job = {"css": [str(static / rel) for rel in styles],
                "content": [str(p) for p in content], "safelist": SAFELIST}
-        proc = subprocess.run([node, str(script)], input=json.dumps(job), text=True,
-                              capture_output=True, cwd=node_dir, timeout=300, check=False)
+        proc = subprocess.run([node, str(script), str(modules)], input=json.dumps(job),
+                              text=True, capture_output=True, timeout=300, check=False)
         if proc.returncode != 0:
-            raise RuntimeError(f"{SCRIPT} failed: {proc.stderr.strip()[-800:]}")
+            raise RuntimeError(f"{SCRIPT.name} failed: {proc.stderr.strip()[-800:]}")
         by_path = json.loads(proc.stdout)
         cut = {rel: by_path[str(static / rel)] for rel in styles}
         if cached is not None:
@@ -135,11 +135,10 @@ def purge_site(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     _keep_unpurged(outdir, Path(app.doctreedir))
     try:
-        purge_css(outdir, Path(app.config.handbook_node_dir),
+        purge_css(outdir, node_modules(app.config, app.confdir),
                   cache_dir(app.env, "purged-css"))
     except (RuntimeError, OSError, ValueError, KeyError) as exc:
-        logger.warning(f"stylesheets left whole: {exc}", type="handbook",
-                       subtype=Check.PURGE_CSS.value)
+        warn(Check.PURGE_CSS, f"stylesheets left whole: {exc}", None)
 
 
 def setup_purge(app: Sphinx) -> None:

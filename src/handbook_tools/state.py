@@ -67,13 +67,10 @@ def data_dir(env: BuildEnvironment) -> Path:
 
 
 def data_file(env: BuildEnvironment, name: str) -> tuple[Path, str]:
-    """A data file's path, and the path to show in messages (relative to the working
-    folder where it can be)."""
+    """A data file's path, and the path to show in messages: absolute, as Sphinx shows
+    pages (the CLI shortens it; see :func:`handbook_tools.cli.parse_warnings`)."""
     path = data_dir(env) / name
-    try:
-        return path, str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return path, str(path)
+    return path, str(path)
 
 
 def bib_paths(env: BuildEnvironment) -> list[Path]:
@@ -88,7 +85,7 @@ def load_state(env: BuildEnvironment) -> BuildState:
     from .scenarios import load_scenarios
 
     state = BuildState()
-    reg, state.publishers = load_all(data_dir(env), bib_paths(env), display_root=Path.cwd())
+    reg, state.publishers = load_all(data_dir(env), bib_paths(env))
     state.registry = reg
     state.missions = load_missions(*data_file(env, MISSIONS), reg)
     state.scenarios = load_scenarios(*data_file(env, SCENARIOS), reg)

@@ -1,7 +1,22 @@
 // Cut stylesheets to the rules a built site uses (PurgeCSS), for handbook_tools.purge.
-// Reads one JSON job on stdin: {css: [path...], content: [path...], safelist: {...}};
-// writes {path: cut css} on stdout. Reads files only; nothing leaves the machine.
-import { PurgeCSS } from "purgecss";
+// Usage: node purge-css.mjs NODE_MODULES (the folder that holds purgecss: the setting
+// handbook_node_modules). Reads one JSON job on stdin: {css: [path...], content:
+// [path...], safelist: {...}}; writes {path: cut css} on stdout. Reads files only;
+// nothing leaves the machine.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const modules = process.argv[2];
+let PurgeCSS;
+try {
+  if (!modules) throw new Error("usage: node purge-css.mjs NODE_MODULES");
+  const found = createRequire(path.join(path.resolve(modules), "noop.js")).resolve("purgecss");
+  ({ PurgeCSS } = await import(pathToFileURL(found).href));
+} catch (err) {
+  console.error(`purge-css: cannot load purgecss from ${modules}: ${err.message}`);
+  process.exit(2);
+}
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);

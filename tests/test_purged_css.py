@@ -128,6 +128,11 @@ def _signatures(browser, url: str, view: str, mode: str, handler=None) -> dict[s
     page = ctx.new_page()
     try:
         page.goto(url, wait_until="load")
+        if "/search.html" in url:
+            # searchtools.js adds one result every 5 ms, then fetches each result's summary:
+            # wait for its closing status line, then for the fetches to end
+            page.wait_for_function("() => /Search finished|did not match/.test("
+                                   "document.body.textContent)")
         page.wait_for_load_state("networkidle")
         return {state: page.evaluate(SIGNATURE, MAX_ELEMENTS) for state in _states(page, view)}
     finally:

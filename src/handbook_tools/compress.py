@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .pictures import cache_dir
+from .pictures import cache_dir, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +54,8 @@ def text_files(outdir: Path) -> list[Path]:
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
-    if path.is_file() and path.read_bytes() == data:
-        return
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    os.replace(part, path)
+    if not (path.is_file() and path.read_bytes() == data):
+        write_atomic(path, data)
 
 
 def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
@@ -82,8 +78,7 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
                 packed = make(data)
                 counts["compressed"] += 1
                 if cached is not None and packed is not None:
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    _write_if_changed(cached, packed)
+                    write_atomic(cached, packed)
             if packed is None or len(packed) >= len(data):
                 continue
             target = path.with_name(path.name + suffix)

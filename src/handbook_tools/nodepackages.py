@@ -35,22 +35,31 @@ def node_modules(config: Config, confdir: str | os.PathLike[str]) -> Path | None
     return CHECKOUT_MODULES if CHECKOUT_MODULES.is_dir() else None
 
 
-def renderer_command(config: Config, confdir: str | os.PathLike[str]) -> list[str] | str:
-    """The command that runs the renderer, or what is missing and how to install it."""
+def node_command(config: Config, confdir: str | os.PathLike[str], script: Path,
+                 package: tuple[str, ...], doing: str) -> list[str] | str:
+    """``node SCRIPT NODE_MODULES`` for a script of this package that loads PACKAGE from
+    the node packages' folder, or what is missing and how to install it (``cannot DOING:
+    ...``)."""
     node = shutil.which("node")
     if node is None:
-        return ("cannot render diagrams: no 'node' program on the PATH; install Node.js "
+        return (f"cannot {doing}: no 'node' program on the PATH; install Node.js "
                 "(20 or later), then run 'make setup'")
     conf = Path(confdir, "conf.py")
-    cli = "/".join(MERMAID_CLI)
+    name = "/".join(package)
     modules = node_modules(config, confdir)
     if modules is None:
-        return (f"cannot render diagrams: handbook_node_modules is not set in {conf}; set it "
-                f"to the node_modules folder that holds {cli} (the handbook's is "
+        return (f"cannot {doing}: handbook_node_modules is not set in {conf}; set it "
+                f"to the node_modules folder that holds {name} (the handbook's is "
                 "'../tools/node_modules': run 'make setup', npm ci in tools/)")
-    if not modules.joinpath(*MERMAID_CLI).is_dir():
-        return (f"cannot render diagrams: no {cli} in {modules} (handbook_node_modules = "
+    if not modules.joinpath(*package).is_dir():
+        return (f"cannot {doing}: no {name} in {modules} (handbook_node_modules = "
                 f"{config.handbook_node_modules!r} in {conf}); run 'make setup' (npm ci in "
                 "tools/), or point handbook_node_modules at the node_modules folder that "
                 "holds it")
-    return [node, str(SCRIPT), str(modules)]
+    return [node, str(script), str(modules)]
+
+
+def renderer_command(config: Config, confdir: str | os.PathLike[str]) -> list[str] | str:
+    """The command that runs the diagram renderer, or what is missing and how to install
+    it."""
+    return node_command(config, confdir, SCRIPT, MERMAID_CLI, "render diagrams")

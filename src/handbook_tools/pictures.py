@@ -22,6 +22,15 @@ if TYPE_CHECKING:
     from sphinx.writers.latex import LaTeXTranslator
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write PATH through a ``.part`` file and a rename, so a killed build never leaves a
+    half-written file (in the cache or the output) for the next build to trust."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    os.replace(part, path)
+
+
 def cache_dir(env: BuildEnvironment, kind: str) -> Path:
     """Where outputs of one kind (``diagrams``, ``charts``, ``icons``; also ``compressed``
     and ``purged-css`` copies) are kept between builds: a folder named for them under

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from .nodepackages import node_modules
-from .pictures import cache_dir
+from .nodepackages import node_command
+from .pictures import cache_dir, write_atomic
 from .problems import Check, warn
 
 #: stylesheets under ``_static`` that are cut (the theme's and Sphinx's own; Pygments'
@@ -76,37 +76,31 @@ def _key(styles: dict[str, bytes], content: list[Path], script: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def purge_css(outdir: Path, modules: Path | None, cache: Path | None) -> dict[str, str]:
+def purge_css(outdir: Path, command: list[str] | str, cache: Path | None) -> dict[str, str]:
     """Cut ``outdir``'s TARGETS in place; return the cut stylesheets by path under
-    ``_static``. MODULES is the node packages' folder (``handbook_node_modules``).
-    Raises RuntimeError when node or PurgeCSS fails."""
+    ``_static``. COMMAND runs the script (:func:`nodepackages.node_command`), or says what
+    is missing. Raises RuntimeError when node or PurgeCSS is missing or fails."""
     static = outdir / "_static"
     styles = {rel: (static / rel).read_bytes() for rel in TARGETS if (static / rel).is_file()}
     if not styles:
         return {}
     content = _content(outdir)
-    script = SCRIPT
-    cached = cache / _key(styles, content, script) / "cut.json" if cache else None
+    cached = cache / _key(styles, content, SCRIPT) / "cut.json" if cache else None
     if cached is not None and cached.is_file():
         cut: dict[str, str] = json.loads(cached.read_text(encoding="utf-8"))
     else:
-        node = shutil.which("node")
-        if node is None or modules is None or not (modules / "purgecss").is_dir():
-            raise RuntimeError(f"PurgeCSS is not installed in {modules} "
-                               "(handbook_node_modules): run 'make setup' (npm ci in tools/)")
+        if isinstance(command, str):
+            raise RuntimeError(command)
         job = {"css": [str(static / rel) for rel in styles],
                "content": [str(p) for p in content], "safelist": SAFELIST}
-        proc = subprocess.run([node, str(script), str(modules)], input=json.dumps(job),
-                              text=True, capture_output=True, timeout=300, check=False)
+        proc = subprocess.run(command, input=json.dumps(job), text=True, capture_output=True,
+                              timeout=300, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"{SCRIPT.name} failed: {proc.stderr.strip()[-800:]}")
         by_path = json.loads(proc.stdout)
         cut = {rel: by_path[str(static / rel)] for rel in styles}
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            part = cached.with_suffix(".part")
-            part.write_text(json.dumps(cut, sort_keys=True), encoding="utf-8")
-            part.replace(cached)
+            write_atomic(cached, json.dumps(cut, sort_keys=True).encode("utf-8"))
     for rel, css in cut.items():
         (static / rel).write_text(css, encoding="utf-8")
     importer = static / IMPORTER
@@ -135,7 +129,8 @@ def purge_site(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     _keep_unpurged(outdir, Path(app.doctreedir))
     try:
-        purge_css(outdir, node_modules(app.config, app.confdir),
+        purge_css(outdir, node_command(app.config, app.confdir, SCRIPT, ("purgecss",),
+                                       "cut stylesheets"),
                   cache_dir(app.env, "purged-css"))
     except (RuntimeError, OSError, ValueError, KeyError) as exc:
         warn(Check.PURGE_CSS, f"stylesheets left whole: {exc}", None)

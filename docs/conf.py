@@ -47,7 +47,8 @@ handbook_data_dir = "_data"
 # environment, else the SOURCE_DATE_EPOCH date, else the day of the build.
 handbook_today = ""
 handbook_cache_dir = "../build/.cache"
-# The node packages the diagram renderer loads (mermaid-cli, puppeteer), relative to this
+# The node packages the diagram renderer and the stylesheet cut load (mermaid-cli,
+# puppeteer, purgecss), relative to this
 # folder: `make setup` installs them there (npm ci in tools/).
 handbook_node_modules = "../tools/node_modules"
 # The last day sources were searched (the method page shows it with {search-horizon}).

@@ -63,6 +63,16 @@ SIGNATURE = """max => {
 }"""
 
 
+def _ready(page) -> None:
+    """Wait until the page's scripts have built it: on the search page, searchtools.js
+    adds one result every 5 ms, then fetches each result's summary, so wait for its
+    closing status line, then for the fetches to end."""
+    if "/search.html" in page.url:
+        page.wait_for_function("() => /Search finished|did not match/.test("
+                               "document.body.textContent)")
+    page.wait_for_load_state("networkidle")
+
+
 def _states(page, view: str) -> Iterator[str]:
     """Bring the page into each state that scripts bring about; yield its name."""
     yield "loaded"
@@ -74,6 +84,7 @@ def _states(page, view: str) -> Iterator[str]:
             yield "sidebar-open"
             page.keyboard.press("Escape")
             page.reload(wait_until="load")
+            _ready(page)  # a reloaded search page searches again
     button = page.locator("button.search-button__button:visible").first
     if button.count():
         button.click()
@@ -128,12 +139,7 @@ def _signatures(browser, url: str, view: str, mode: str, handler=None) -> dict[s
     page = ctx.new_page()
     try:
         page.goto(url, wait_until="load")
-        if "/search.html" in url:
-            # searchtools.js adds one result every 5 ms, then fetches each result's summary:
-            # wait for its closing status line, then for the fetches to end
-            page.wait_for_function("() => /Search finished|did not match/.test("
-                                   "document.body.textContent)")
-        page.wait_for_load_state("networkidle")
+        _ready(page)
         return {state: page.evaluate(SIGNATURE, MAX_ELEMENTS) for state in _states(page, view)}
     finally:
         ctx.close()

@@ -14,6 +14,36 @@ def test_diagram_cache_key_includes_the_variant_config(monkeypatch) -> None:
     assert mermaid.diagram_hash("flowchart LR\n  A --> B") != before
 
 
+def test_diagram_cache_key_includes_the_renderer_script(monkeypatch) -> None:
+    before = mermaid.diagram_hash("flowchart LR\n  A --> B")
+    monkeypatch.setattr(mermaid, "RENDERER_DIGEST", "an-edited-script")
+    assert mermaid.diagram_hash("flowchart LR\n  A --> B") != before
+
+
+def test_code_version_counts_the_node_scripts(tmp_path) -> None:
+    """Sphinx rereads every page when ``env_version`` changes: an edit of
+    render-mermaid.mjs must change it, as an edit of a module does."""
+    import shutil
+    import subprocess
+    import sys
+
+    package = Path(mermaid.__file__).parent
+    versions = []
+    for edit in ("", "// edited\n"):
+        copy = tmp_path / f"copy{len(versions)}" / "handbook_tools"
+        shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        script = copy / "render-mermaid.mjs"
+        script.write_text(script.read_text(encoding="utf-8") + edit, encoding="utf-8")
+        out = subprocess.run(
+            [sys.executable, "-c", "import handbook_tools, pathlib; "
+             "assert pathlib.Path(handbook_tools.__file__).parents[1] == pathlib.Path.cwd(); "
+             "print(handbook_tools._code_version())"],
+            cwd=copy.parent, env={"PYTHONPATH": str(copy.parent), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, check=True)
+        versions.append(out.stdout.strip())
+    assert versions[0] and versions[0] != versions[1]
+
+
 def test_dark_edge_labels_reach_wcag_aa() -> None:
     def luminance(hex_colour: str) -> float:
         rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]

@@ -93,11 +93,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
 def _code_version() -> int:
     """A number that changes with the extension's code: Sphinx rereads every page when an
     extension's ``env_version`` changes, so an edit of a role or directive never leaves
-    pages rendered by the old code in an incremental build."""
+    pages rendered by the old code in an incremental build. The node scripts count too:
+    render-mermaid.mjs draws the diagrams the pages embed."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *here.glob("*.mjs")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return int(digest.hexdigest()[:12], 16)
 

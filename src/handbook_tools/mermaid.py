@@ -100,9 +100,15 @@ class Diagram:
         return self.print_code if variant in PAGE_VARIANTS and self.print_code else self.code
 
 
+#: the renderer script's own digest: an edit of render-mermaid.mjs re-renders the diagrams
+RENDERER_DIGEST = hashlib.sha256(
+    (Path(__file__).parent / "render-mermaid.mjs").read_bytes()).hexdigest()[:16]
+
+
 def diagram_hash(code: str) -> str:
     config = json.dumps([VARIANT_CONFIG, PDF_VIEWPORT], sort_keys=True)
-    return hashlib.sha256(f"{RENDER_VERSION}\0{config}\0{code}".encode()).hexdigest()[:16]
+    key = f"{RENDER_VERSION}\0{RENDERER_DIGEST}\0{config}\0{code}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def variant_path(env: BuildEnvironment, digest: str, name: str, ext: str) -> Path:

@@ -76,3 +76,22 @@ def test_make_targets_it_runs_exist() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     for target in ("test", "epub", "linkcheck"):
         assert f"\n{target}:" in makefile
+
+
+def test_the_site_it_publishes_leaves_out_the_compressed_copies(tmp_path) -> None:
+    """The gathering step, run on a small build: the site, PDF and EPUB, without the
+    .gz/.br copies written beside files (GitHub Pages compresses by itself), but with a
+    download that is itself a .gz."""
+    step = next(s for s in load()["jobs"]["test"]["steps"]
+                if s.get("name") == "Gather the site, PDF and EPUB")
+    build = tmp_path / "build"
+    for rel in ("html/index.html", "html/index.html.gz", "html/index.html.br",
+                "html/_static/a.css", "html/_static/a.css.br", "html/data/facts.json.gz",
+                "handbook.pdf", "epub/handbook.epub"):
+        (build / rel).parent.mkdir(parents=True, exist_ok=True)
+        (build / rel).write_text(rel, encoding="utf-8")
+    subprocess.run(["bash", "-euo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True)
+    site = sorted(str(p.relative_to(build / "site")) for p in (build / "site").rglob("*")
+                  if p.is_file())
+    assert site == ["_static/a.css", "data/facts.json.gz", "handbook.epub", "handbook.pdf",
+                    "index.html"]

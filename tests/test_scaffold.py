@@ -172,3 +172,21 @@ def test_new_source_escapes_the_title_for_bibtex(clean_project: Path,
              if s.key == "newsagency20251230"]
     assert src.fields["title"] == title
     assert main(["check", "--data-only", str(clean_project)]) == 0
+
+
+def test_the_bibliography_shows_dollars_and_carets_as_typed() -> None:
+    """pybtex's decoder leaves ``\\$`` and ``\\textasciicircum{}`` as typed; the book's
+    style shows the characters ("\\$901 billion" is "$901 billion"), and leaves the shared
+    entry as it was."""
+    from pybtex.database import Entry
+    from pybtex.plugin import find_plugin
+
+    from handbook_tools.bibstyle import archive_style
+
+    title = r"Trump signs \$901 billion act, x\textasciicircum{}2 and y\textasciicircum 3"
+    entry = Entry("misc", fields={"title": title, "year": "2025"})
+    entry.key = "k"
+    style = find_plugin("pybtex.style.formatting", archive_style("plain"))()
+    text = style.format_entry("1", entry).text.render_as("text")
+    assert "Trump signs $901 billion act, x^2 and y^3" in text, text
+    assert entry.fields["title"] == title

@@ -12,7 +12,9 @@ is replaced, when the configuration is read, by a subclass registered under
 ``handbook-<name>``: a dead source still shows its URL (so the next link check sees it
 again) with "link reported dead on DATE", then "Archived copy:" and its ``archiveurl``.
 Live sources render as the base style renders them, except that titles keep the capitals
-they are typed with (the base style lower-cases all but the first letter).  With a
+they are typed with (the base style lower-cases all but the first letter), and ``\\$`` and
+``\\textasciicircum{}``, which pybtex's decoder (latexcodec) leaves as typed, show as ``$``
+and ``^`` (headlines carry sums of money: "\\$901 billion").  With a
 publisher register (``<data>/publishers.yaml``), each entry ends with its publisher and
 standing: "Publisher: Reuters. Standing: major." ("Yahoo News, repost of Al Jazeera" for a
 repost).
@@ -20,7 +22,9 @@ repost).
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import re
 from typing import Any
 
 from pybtex.plugin import find_plugin, register_plugin
@@ -37,6 +41,21 @@ from .registry import Registry
 from .state import data_dir
 
 GROUP = "pybtex.style.formatting"
+#: BibTeX escapes that pybtex's decoder leaves as typed: ``\\$`` and ``\\textasciicircum{}``
+_UNDECODED = re.compile(r"\\(\$)|\\textasciicircum(?:\{\}| )?")
+
+
+def readable(entry: Any) -> Any:
+    """The entry with those escapes written as the characters they stand for (a copy: the
+    parsed bibliography is shared)."""
+    if not any(_UNDECODED.search(v) for v in entry.fields.values()):
+        return entry
+    made = copy.copy(entry)
+    made.fields = type(entry.fields)((k, _UNDECODED.sub(lambda m: m[1] or "^", v))
+                                     for k, v in entry.fields.items())
+    return made
+
+
 PREFIX = "handbook-"
 
 #: source key -> the date (text) its URL was reported dead; set at the start of each build
@@ -54,7 +73,7 @@ def archive_style(base_name: str) -> str:
 
     class ArchiveStyle(base):
         def format_entry(self, label: str, entry: Any, bib_data: Any = None) -> Any:
-            made = super().format_entry(label, entry, bib_data=bib_data)
+            made = super().format_entry(label, readable(entry), bib_data=bib_data)
             mark = STANDING.get(entry.key)
             if mark is None:
                 return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -26,8 +27,9 @@ from sphinx.util.nodes import make_refnode
 from .dates import long_date
 from .problems import Check, warn
 from .publishers import Attribution, best_standing
-from .registry import Fact, Registry, suggest
-from .state import build_state, get_attributions, get_registry, registry_for_page, today
+from .registry import Fact, Registry, fact_files, suggest
+from .state import (build_state, data_dir, get_attributions, get_registry,
+                    registry_for_page, today)
 
 
 def anchor(fact_id: str) -> str:
@@ -186,19 +188,70 @@ def excerpt_gone_notice(fact: Fact) -> list[nodes.Node]:
 # --------------------------------------------------------------------------- register
 
 class fact_register(nodes.General, nodes.Element):
-    """Placeholder replaced by the register table once every page has been read."""
+    """Placeholder replaced by a register table once every page has been read: every fact,
+    or (``topic``) the facts of one fact file."""
+
+
+#: a line of the register's content: ``<fact file name>: <section title>``
+TOPIC_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*:\s*(\S.*?)\s*$")
 
 
 class FactRegisterDirective(SphinxDirective):
-    has_content = False
+    """``{fact-register}``: one table of every fact; or, with content, one section per fact
+    file, in the order of the content's lines ``history: Title of the section``."""
+
+    has_content = True
     option_spec = {"class": directives.class_option}
 
     def run(self) -> list[nodes.Node]:
         domain = self.env.get_domain("fact")
         assert isinstance(domain, FactDomain)
         domain.registers[self.env.docname] = True
-        registry_for_page(self.env)
-        return [fact_register("")]
+        reg = registry_for_page(self.env)
+        if not self.content:
+            return [fact_register("")]
+        return [self.section(stem, title) for stem, title in self.topics(reg)]
+
+    def topics(self, reg: Registry) -> list[tuple[str, str]]:
+        """(fact file name, title) in the reader's order; a fact file the content does not
+        name is warned about and listed last under its file name, never left out."""
+        files = {path.stem: path for path in fact_files(data_dir(self.env))}
+        files.update((Path(f.path).stem, Path(f.path)) for f in reg.facts.values())
+        topics: list[tuple[str, str]] = []
+        for offset, line in enumerate(self.content):
+            if not line.strip():
+                continue
+            where = (self.env.docname, self.content_offset + offset + 1)
+            match = TOPIC_LINE.match(line)
+            if match is None:
+                warn(Check.REGISTER, f"register section {line.strip()!r}: write the fact "
+                     "file's name, a colon and the section's title, such as "
+                     "'history: The invasion, 2003'", where)
+                continue
+            stem, title = match.groups()
+            if stem not in files:
+                warn(Check.REGISTER, f"register section {stem!r}: no fact file "
+                     f"{stem}.yaml in {self.config.handbook_data_dir}/facts"
+                     f"{suggest(stem, files)}", where)
+            elif any(stem == done for done, _ in topics):
+                warn(Check.REGISTER, f"register section {stem!r} is given twice", where)
+            else:
+                topics.append((stem, title))
+        for stem in sorted(set(files) - {done for done, _ in topics}):
+            warn(Check.REGISTER, f"fact file {files[stem]} has no section in the register: "
+                 f"add a line '{stem}: <title>' to the {{fact-register}} directive (its "
+                 f"facts are listed under '{stem}' until then)", self.get_location())
+            topics.append((stem, stem))
+        return topics
+
+    def section(self, stem: str, title: str) -> nodes.section:
+        """A real section (the page's table of contents and the PDF number it), read now;
+        its table is filled in once every page has been read."""
+        section = nodes.section(ids=[nodes.make_id("facts-" + stem)],
+                                names=[nodes.fully_normalize_name(title)])
+        section += nodes.title(title, title)
+        section += fact_register("", topic=stem)
+        return section
 
 
 def _source_cell(reg: Registry, keys: list[str], atts: dict[str, Attribution]
@@ -248,7 +301,13 @@ def _value_notes(fact: Fact) -> list[nodes.paragraph]:
     return out
 
 
-def build_register(app: Sphinx, docname: str) -> nodes.table:
+def topic_of(fact: Fact) -> str:
+    """The fact file a fact comes from, by name (``history`` for ``facts/history.yaml``)."""
+    return Path(fact.path).stem
+
+
+def build_register(app: Sphinx, docname: str, topic: str | None = None) -> nodes.table:
+    """The register table: every fact, or those of the fact file named ``topic``."""
     reg = get_registry(app.env)
     domain = app.env.get_domain("fact")
     assert isinstance(domain, FactDomain)
@@ -268,7 +327,8 @@ def build_register(app: Sphinx, docname: str) -> nodes.table:
     head += row
     body = nodes.tbody()
     group += body
-    for fact in sorted(reg.facts.values(), key=lambda f: f.id):
+    facts = [f for f in reg.facts.values() if topic is None or topic_of(f) == topic]
+    for fact in sorted(facts, key=lambda f: f.id):
         row = nodes.row()
         idp = nodes.paragraph()
         idp += nodes.target("", "", ids=[anchor(fact.id)])  # HTML id and LaTeX label
@@ -305,9 +365,37 @@ def build_register(app: Sphinx, docname: str) -> nodes.table:
     return table
 
 
+class register_table(nodes.table):
+    """A register table in HTML, in its own block (``hb-register-part``, handbook.css) that
+    the browser may skip while it is off screen: a table row cannot be skipped alone."""
+
+
+#: the block pydata-sphinx-theme puts every table in; its script reads the scroll width
+#: of each on load, which makes the browser lay out even the blocks it could skip
+THEME_TABLE_BOX = '<div class="pst-scrollable-table-container">'
+
+
+def visit_register_table(self: Any, node: register_table) -> None:
+    self.body.append('<div class="hb-register-part">')
+    start = len(self.body)
+    self.visit_table(node)
+    if THEME_TABLE_BOX in self.body[start:]:  # the block scrolls sideways itself
+        del self.body[self.body.index(THEME_TABLE_BOX, start)]
+        node["hb-theme-box"] = True
+
+
+def depart_register_table(self: Any, node: register_table) -> None:
+    self.depart_table(node)  # with the theme: closes our block, in place of its own
+    if not node.get("hb-theme-box"):
+        self.body.append("</div>\n")
+
+
 def fill_registers(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for node in list(doctree.findall(fact_register)):
-        node.replace_self(build_register(app, docname))
+        table = build_register(app, docname, node.get("topic"))
+        if app.builder.format == "html":
+            table = register_table("", *table.children, **table.attributes)
+        node.replace_self(table)
 
 
 def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -352,6 +440,7 @@ def setup_facts(app: Sphinx) -> None:
     app.add_role_to_domain("fact", "value", FactRole("value"))
     app.add_role_to_domain("fact", "date", FactRole("date"))
     app.add_node(fact_register)
+    app.add_node(register_table, html=(visit_register_table, depart_register_table))
     app.add_directive("fact-register", FactRegisterDirective)
     app.connect("env-get-outdated", register_always_outdated)
     app.connect("env-updated", on_env_updated)

@@ -376,7 +376,8 @@ THEME_TABLE_BOX = '<div class="pst-scrollable-table-container">'
 
 
 def visit_register_table(self: Any, node: register_table) -> None:
-    self.body.append('<div class="hb-register-part">')
+    rows = sum(len(body) for body in node.findall(nodes.tbody))
+    self.body.append(f'<div class="hb-register-part" style="--hb-rows: {rows}">')
     start = len(self.body)
     self.visit_table(node)
     if THEME_TABLE_BOX in self.body[start:]:  # the block scrolls sideways itself

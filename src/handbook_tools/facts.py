@@ -221,7 +221,7 @@ class FactRegisterDirective(SphinxDirective):
         for offset, line in enumerate(self.content):
             if not line.strip():
                 continue
-            where = (self.env.docname, self.content_offset + offset + 1)
+            where = (self.env.docname, self.content_line(offset))
             match = TOPIC_LINE.match(line)
             if match is None:
                 warn(Check.REGISTER, f"register section {line.strip()!r}: write the fact "
@@ -243,6 +243,13 @@ class FactRegisterDirective(SphinxDirective):
                  f"facts are listed under '{stem}' until then)", self.get_location())
             topics.append((stem, stem))
         return topics
+
+    def content_line(self, index: int) -> int:
+        """The line in the page of the content's line ``index``: MyST gives the offset of
+        the content from the directive's line, docutils its place in the page."""
+        if type(self.state).__module__.startswith("myst_parser"):
+            return self.lineno + 1 + self.content_offset + index
+        return self.content_offset + index + 1
 
     def section(self, stem: str, title: str) -> nodes.section:
         """A real section (the page's table of contents and the PDF number it), read now;

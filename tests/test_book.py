@@ -212,6 +212,32 @@ def test_register_lists_every_fact_with_status(html) -> None:
     assert "settled" in page and "current" in page
 
 
+def test_register_has_one_section_a_fact_file_each_fact_once(html) -> None:
+    """The register's sections follow docs/reference/facts.md; every fact of the data is in
+    exactly one row, in the section of its file, at its anchor ``#fact-<id>``."""
+    from bs4 import BeautifulSoup
+
+    from handbook_tools.facts import anchor, topic_of
+    from handbook_tools.registry import fact_files, load_registry
+
+    out, _ = html
+    data = REPO / "docs" / "_data"
+    reg = load_registry(data, [data / "sources.bib"])
+    soup = BeautifulSoup((out / "reference" / "facts.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    sections = soup.select("section section[id^='facts-']")
+    directive = (REPO / "docs" / "reference" / "facts.md").read_text(encoding="utf-8")
+    order = re.findall(r"^(\w+): ", directive.split("```{fact-register}")[1], re.M)
+    assert [s["id"] for s in sections] == [f"facts-{stem}" for stem in order]
+    assert sorted(order) == sorted(p.stem for p in fact_files(data))
+    where = {t["id"]: s["id"] for s in sections
+             for t in s.select("table.hb-register span.target[id^='fact-']")}
+    rows = soup.select("table.hb-register span.target[id^='fact-']")
+    assert len(rows) == len(where) == len(reg.facts)
+    assert where == {anchor(f.id): f"facts-{topic_of(f)}" for f in reg.facts.values()}
+    assert all(s.select_one("div.hb-register-part > table.hb-register") for s in sections)
+
+
 def test_readers_see_standing_and_the_search_horizon(html) -> None:
     """Every source in the list ends with its publisher and standing; the register gives
     each fact's best standing; the method page states the search horizon of conf.py."""

@@ -28,8 +28,7 @@ from .dates import long_date
 from .problems import Check, warn
 from .publishers import Attribution, best_standing
 from .registry import Fact, Registry, fact_files, suggest
-from .state import (build_state, data_dir, get_attributions, get_registry,
-                    registry_for_page, today)
+from .state import build_state, data_dir, get_attributions, get_registry, registry_for_page, today
 
 
 def anchor(fact_id: str) -> str:

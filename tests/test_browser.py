@@ -463,7 +463,7 @@ def test_fact_link_without_javascript_goes_to_the_register(browser, server):
 #: the long pages whose blocks the browser skips while off screen (content-visibility:
 #: auto in handbook.css): the page, a skipped block, and an anchor inside one
 SKIPPED_BLOCKS = {
-    "reference/facts.html": (".hb-register-part", "span.target[id^='fact-']"),
+    "reference/facts.html": (".hb-register-part", "tr[id^='fact-']"),
     "reference/sources.html": ("div.citation-list > div.citation", "div.citation[id]"),
 }
 IN_VIEW = """id => { const box = document.getElementById(id).getBoundingClientRect();

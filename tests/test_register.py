@@ -44,7 +44,7 @@ def _sections(html: str) -> list[tuple[str, str, list[str]]]:
     out = []
     for sec in soup.select("section section"):
         title = sec.find(["h2", "h3"]).get_text().rstrip("#¶").strip()
-        ids = [t["id"] for t in sec.select("table.hb-register span.target[id]")]
+        ids = [t["id"] for t in sec.select("table.hb-register tr[id]")]
         out.append((sec["id"], title, ids))
     return out
 
@@ -57,6 +57,9 @@ def test_sections_in_the_given_order_each_fact_once(tmp_path: Path, build) -> No
         ("facts-second", "Bases", ["fact-bases-count"]),
         ("facts-main", "Troops and dates", ["fact-invasion-start", "fact-troops-2024"]),
     ]
+    # in HTML the row holds the anchor, and a cell of one paragraph has no <p>
+    assert '<tr class="row-even" id="fact-bases-count"><td><code' in html
+    assert "<td>two bases</td>" in html
     # the fact links of the other pages point at the same anchors, on the same page
     index = (built.outdir / "index.html").read_text(encoding="utf-8")
     assert 'href="register.html#fact-bases-count"' in index
@@ -85,7 +88,7 @@ def test_without_content_one_table_of_every_fact(tmp_path: Path, build) -> None:
     soup = BeautifulSoup((built.outdir / "register.html").read_text(encoding="utf-8"),
                          "html.parser")
     assert soup.select("section section") == []
-    assert [t["id"] for t in soup.select("table.hb-register span.target[id]")] == [
+    assert [t["id"] for t in soup.select("table.hb-register tr[id]")] == [
         "fact-bases-count", "fact-invasion-start", "fact-troops-2024"]
 
 

@@ -217,7 +217,8 @@ def test_register_has_one_section_a_fact_file_each_fact_once(html) -> None:
     exactly one row, in the section of its file, at its anchor ``#fact-<id>``."""
     from bs4 import BeautifulSoup
 
-    from handbook_tools.facts import anchor, topic_of
+    from handbook_tools.facts import anchor
+    from handbook_tools.register import topic_of
     from handbook_tools.registry import fact_files, load_registry
 
     out, _ = html

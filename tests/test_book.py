@@ -207,9 +207,36 @@ def test_glossary_and_fact_links_resolve(html) -> None:
 def test_register_lists_every_fact_with_status(html) -> None:
     out, _ = html
     page = (out / "reference" / "facts.html").read_text(encoding="utf-8")
-    ids = re.findall(r'<span class="target" id="fact-([^"]+)">', page)
+    ids = re.findall(r'<tr class="row-(?:even|odd)" id="fact-([^"]+)">', page)
     assert len(ids) > 200
     assert "settled" in page and "current" in page
+
+
+def test_register_has_one_section_a_fact_file_each_fact_once(html) -> None:
+    """The register's sections follow docs/reference/facts.md; every fact of the data is in
+    exactly one row, in the section of its file, at its anchor ``#fact-<id>``."""
+    from bs4 import BeautifulSoup
+
+    from handbook_tools.facts import anchor
+    from handbook_tools.register import topic_of
+    from handbook_tools.registry import fact_files, load_registry
+
+    out, _ = html
+    data = REPO / "docs" / "_data"
+    reg = load_registry(data, [data / "sources.bib"])
+    soup = BeautifulSoup((out / "reference" / "facts.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    sections = soup.select("section section[id^='facts-']")
+    directive = (REPO / "docs" / "reference" / "facts.md").read_text(encoding="utf-8")
+    order = re.findall(r"^(\w+): ", directive.split("```{fact-register}")[1], re.M)
+    assert [s["id"] for s in sections] == [f"facts-{stem}" for stem in order]
+    assert sorted(order) == sorted(p.stem for p in fact_files(data))
+    where = {t["id"]: s["id"] for s in sections
+             for t in s.select("table.hb-register tr[id^='fact-']")}
+    rows = soup.select("table.hb-register tr[id^='fact-']")
+    assert len(rows) == len(where) == len(reg.facts)
+    assert where == {anchor(f.id): f"facts-{topic_of(f)}" for f in reg.facts.values()}
+    assert all(s.select_one("div.hb-register-part > table.hb-register") for s in sections)
 
 
 def test_readers_see_standing_and_the_search_horizon(html) -> None:
@@ -226,7 +253,7 @@ def test_readers_see_standing_and_the_search_horizon(html) -> None:
     assert "repost of Reuters. Standing: <em>major</em>." in sources
     register = (out / "reference" / "facts.html").read_text(encoding="utf-8")
     assert register.count("best source: <span") == len(
-        re.findall(r'<span class="target" id="fact-', register))
+        re.findall(r'<tr class="row-(?:even|odd)" id="fact-', register))
     method = (out / "reference" / "method.html").read_text(encoding="utf-8")
     assert 'searched up to <span class="hb-search-horizon">3 December 2026</span>' in method
     takeaways = (out / "takeaways.html").read_text(encoding="utf-8")

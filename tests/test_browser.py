@@ -460,6 +460,39 @@ def test_fact_link_without_javascript_goes_to_the_register(browser, server):
         ctx.close()
 
 
+#: the long pages whose blocks the browser skips while off screen (content-visibility:
+#: auto in handbook.css): the page, a skipped block, and an anchor inside one
+SKIPPED_BLOCKS = {
+    "reference/facts.html": (".hb-register-part", "tr[id^='fact-']"),
+    "reference/sources.html": ("div.citation-list > div.citation", "div.citation[id]"),
+}
+IN_VIEW = """id => { const box = document.getElementById(id).getBoundingClientRect();
+                     return box.bottom > 0 && box.top < innerHeight; }"""
+
+
+@pytest.mark.parametrize("page_name", sorted(SKIPPED_BLOCKS))
+def test_a_link_deep_in_a_long_page_shows_its_entry(light_page, server, page_name):
+    """The blocks off screen are skipped, yet a link to the last anchor of the page (a fact
+    of the register's last section, the last source) scrolls its entry into view, and the
+    browser's find reaches the text of a skipped block."""
+    block, target = SKIPPED_BLOCKS[page_name]
+    page = light_page
+    page.goto(server + page_name, wait_until="load")
+    assert page.evaluate("sel => getComputedStyle(document.querySelector(sel))"
+                         ".contentVisibility", block) == "auto"
+    last = page.evaluate("sel => [...document.querySelectorAll(sel)].pop().id", target)
+    entry = "id => document.getElementById(id).closest('tr, div.citation')"
+    # out of view from the top of the page
+    assert not page.evaluate(IN_VIEW, last)
+    words = page.evaluate(f"id => ({entry})(id).textContent", last).split()
+    # the fact's id (the row's other cells are not one text); the source's title
+    text = words[0] if page_name.endswith("facts.html") else " ".join(words[1:6])
+    assert page.evaluate("t => window.find(t, true)", text), text
+    assert page.evaluate(f"id => ({entry})(id).contains(getSelection().anchorNode)", last)
+    page.goto(server + page_name + "#" + last, wait_until="load")
+    page.wait_for_function(IN_VIEW, arg=last, timeout=10_000)
+
+
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (tools/node_modules)")
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_axe_open_fact_card(browser, server, mode):

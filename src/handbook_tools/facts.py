@@ -9,25 +9,22 @@ status, sources and the pages that use it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.domains import Domain
 from sphinx.environment import BuildEnvironment
-from sphinx.util.docutils import SphinxDirective, SphinxRole
+from sphinx.util.docutils import SphinxRole
 from sphinx.util.nodes import make_refnode
 
 from .dates import long_date
 from .problems import Check, warn
-from .publishers import Attribution, best_standing
-from .registry import Fact, Registry, suggest
-from .state import build_state, get_attributions, get_registry, registry_for_page, today
+from .registry import Fact, suggest
+from .state import build_state, get_registry, registry_for_page, today
 
 
 def anchor(fact_id: str) -> str:
@@ -184,131 +181,7 @@ def excerpt_gone_notice(fact: Fact) -> list[nodes.Node]:
 
 
 # --------------------------------------------------------------------------- register
-
-class fact_register(nodes.General, nodes.Element):
-    """Placeholder replaced by the register table once every page has been read."""
-
-
-class FactRegisterDirective(SphinxDirective):
-    has_content = False
-    option_spec = {"class": directives.class_option}
-
-    def run(self) -> list[nodes.Node]:
-        domain = self.env.get_domain("fact")
-        assert isinstance(domain, FactDomain)
-        domain.registers[self.env.docname] = True
-        registry_for_page(self.env)
-        return [fact_register("")]
-
-
-def _source_cell(reg: Registry, keys: list[str], atts: dict[str, Attribution]
-                 ) -> nodes.paragraph:
-    para = nodes.paragraph()
-    for i, key in enumerate(keys):
-        if i:
-            para += nodes.Text("; ")
-        src = reg.sources.get(key)
-        if src is None:
-            para += nodes.Text(key)
-            continue
-        title = src.fields.get("title", key)
-        para += nodes.reference(title, title, refuri=src.url)
-        att = atts.get(key)
-        if att is not None:
-            para += nodes.Text(f" ({att.who()}, ")
-            para += nodes.inline("", att.standing, classes=[f"hb-standing-{att.standing}"])
-            para += nodes.Text(")")
-            continue
-        who = src.fields.get("howpublished") or src.fields.get("author", "")
-        if who:
-            para += nodes.Text(f" ({who})")
-    return para
-
-
-def _id_cell(fact_id: str, fmt: str) -> nodes.Node:
-    """The fact id as code; in LaTeX it may also break after '-' (Sphinx breaks inline
-    code only after '.', ',' and the like), so long ids fit the register's first column."""
-    if fmt != "latex" or not re.fullmatch(r"[A-Za-z0-9._-]+", fact_id):
-        return nodes.literal(fact_id, fact_id)
-    code = fact_id.replace("-", "-\\allowbreak{}")
-    return nodes.raw("", f"\\sphinxcode{{\\sphinxupquote{{{code}}}}}", format="latex")
-
-
-def _value_notes(fact: Fact) -> list[nodes.paragraph]:
-    """The caveat and the dispute under a value in the register."""
-    out = []
-    for label, cls, text in (("Caveat", "hb-caveat", fact.caveat),
-                             ("Disputed", "hb-disputed", fact.disputed)):
-        text = (text or "").strip()
-        if text:
-            para = nodes.paragraph(classes=[cls])
-            para += nodes.strong(text=f"{label}: ")
-            para += nodes.Text(text)
-            out.append(para)
-    return out
-
-
-def build_register(app: Sphinx, docname: str) -> nodes.table:
-    reg = get_registry(app.env)
-    domain = app.env.get_domain("fact")
-    assert isinstance(domain, FactDomain)
-    now = today(app.env)
-    atts = get_attributions(app.env)
-    headers = ["Fact", "Value", "As of", "Status", "Sources", "Used on"]
-    table = nodes.table(classes=["hb-register", "colwidths-given"])  # wrap in LaTeX
-    group = nodes.tgroup(cols=len(headers))
-    table += group
-    for width in (16, 16, 10, 10, 32, 16):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    row = nodes.row()
-    for h in headers:
-        row += nodes.entry("", nodes.paragraph(text=h))
-    head += row
-    body = nodes.tbody()
-    group += body
-    for fact in sorted(reg.facts.values(), key=lambda f: f.id):
-        row = nodes.row()
-        idp = nodes.paragraph()
-        idp += nodes.target("", "", ids=[anchor(fact.id)])  # HTML id and LaTeX label
-        idp += _id_cell(fact.id, app.builder.format)
-        row += nodes.entry("", idp)
-        row += nodes.entry("", nodes.paragraph(text=fact.value), *_value_notes(fact))
-        row += nodes.entry("", nodes.paragraph(text=fact.as_of.long()))
-        status = fact.status(now)
-        review = "" if fact.review_by is None else f" (review by {fact.review_by.isoformat()})"
-        stat = nodes.paragraph()
-        stat += nodes.inline(status, status, classes=[f"hb-status-{status.replace(' ', '-')}"])
-        stat += nodes.Text(review)
-        best = best_standing(fact, atts) if atts else None
-        if best is None:
-            row += nodes.entry("", stat)
-        else:
-            para = nodes.paragraph(classes=["hb-best-standing"])
-            para += nodes.Text("best source: ")
-            para += nodes.inline("", best, classes=[f"hb-standing-{best}"])
-            row += nodes.entry("", stat, para)
-        src = _source_cell(reg, fact.sources, atts)
-        quote = nodes.paragraph(classes=["hb-excerpt"])
-        quote += nodes.emphasis(text=f"\u201c{fact.excerpt}\u201d")
-        row += nodes.entry("", src, quote, *excerpt_gone_notice(fact))
-        used = nodes.paragraph()
-        for i, doc in enumerate(domain.pages_using(fact.id)):
-            if i:
-                used += nodes.Text(", ")
-            title = app.env.titles.get(doc)
-            label = title.astext() if title else doc
-            used += make_refnode(app.builder, docname, doc, None, nodes.Text(label))
-        row += nodes.entry("", used)
-        body += row
-    return table
-
-
-def fill_registers(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    for node in list(doctree.findall(fact_register)):
-        node.replace_self(build_register(app, docname))
-
+# The {fact-register} directive and its tables: register.py.
 
 def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                              changed: set[str], removed: set[str]) -> list[str]:
@@ -347,12 +220,12 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def setup_facts(app: Sphinx) -> None:
+    from .register import setup_register  # it imports this module
+
     app.add_domain(FactDomain)
     app.add_role("fact", FactRole("full"))
     app.add_role_to_domain("fact", "value", FactRole("value"))
     app.add_role_to_domain("fact", "date", FactRole("date"))
-    app.add_node(fact_register)
-    app.add_directive("fact-register", FactRegisterDirective)
     app.connect("env-get-outdated", register_always_outdated)
     app.connect("env-updated", on_env_updated)
-    app.connect("doctree-resolved", fill_registers)
+    setup_register(app)

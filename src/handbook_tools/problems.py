@@ -29,6 +29,7 @@ class Check(StrEnum):
     DISPUTED = "disputed"  #: an empty 'disputed' field (readers see it beside the value)
     UNKNOWN_FACT = "unknown-fact"  #: a page cites a fact id the registry lacks
     UNUSED_FACT = "unused-fact"  #: a fact no page, chart or table uses
+    REGISTER = "register"  #: the register's sections: a fact file without one, or unknown
     STALE = "stale"  #: a fact past its review date
     TYPED_FIGURE = "typed-figure"  #: a figure typed in prose that the registry holds
     ACRONYM = "acronym"  #: an acronym the glossary does not define

@@ -4,6 +4,7 @@ diagram cache, and the real handbook's builds that several test files share."""
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -11,8 +12,10 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from filelock import FileLock
 from hypothesis import settings
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import nocolor
@@ -23,6 +26,7 @@ TESTS = Path(__file__).parent
 ROOTS = TESTS / "roots"
 CORPUS = TESTS / "corpus"
 REPO = TESTS.parent
+T = TypeVar("T")
 
 nocolor()  # warnings are compared as text
 
@@ -193,17 +197,41 @@ def build_book(root: Path) -> Book:
     return Book(root, html, latex, pdf)
 
 
-@pytest.fixture(scope="session")
-def real_book(tmp_path_factory: pytest.TempPathFactory) -> Book:
-    """The real handbook, built once for test_book and test_repro (their tests share the
-    xdist group "book", so that ``pytest -n`` builds it once)."""
-    return build_book(tmp_path_factory.mktemp("book"))
+def built_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str,
+               make: Callable[[Path], T]) -> T:
+    """``make(folder)``, done once for the whole test run: under ``pytest -n`` the first
+    worker that asks makes it (in a folder that every worker of the run shares, as
+    pytest-xdist's documentation shows) while a file lock holds the others, which then
+    read its result. The result must pickle."""
+    if worker_id == "master":  # no xdist workers
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent  # one folder a run, beside each worker's
+    result = shared / f"{name}.pickle"
+    with FileLock(shared / f"{name}.lock"):
+        if result.is_file():
+            return pickle.loads(result.read_bytes())
+        folder = shared / name
+        if folder.exists():  # a worker that died building it
+            shutil.rmtree(folder)
+        folder.mkdir()
+        made = make(folder)
+        result.write_bytes(pickle.dumps(made))
+        return made
 
 
 @pytest.fixture(scope="session")
-def real_book_again(tmp_path_factory: pytest.TempPathFactory) -> Book:
+def real_book(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Book:
+    """The real handbook, built once for test_book and test_repro, whichever worker of
+    ``pytest -n`` asks first (they are in different xdist groups, so that the second
+    clean build of test_repro is made on one worker while this one is made on the
+    other)."""
+    return built_once(tmp_path_factory, worker_id, "book", build_book)
+
+
+@pytest.fixture(scope="session")
+def real_book_again(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Book:
     """A second clean build, in another folder with another empty cache (test_repro)."""
-    return build_book(tmp_path_factory.mktemp("book-again"))
+    return built_once(tmp_path_factory, worker_id, "book-again", build_book)
 
 
 @pytest.fixture

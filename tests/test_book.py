@@ -713,6 +713,7 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
     assert "(as of February 2021)" in third["history/advise-assist.html"]
 
 
+@pytest.mark.xdist_group("book-shallow")  # its own build: another worker may take it
 def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path) -> None:
     """A copy of the book in a git repository of two commits (1 January 2025: everything;
     1 February 2025: the key takeaways), cloned with --depth 2: the strict build warns

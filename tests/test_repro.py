@@ -8,7 +8,9 @@ any nondeterminism of rendering.  A parallel build (``-j auto``) gives the same 
 the same (no) warnings as the serial one.
 
 The first build is ``real_book`` of conftest.py, which test_book reads too (one build
-for both files: they share the xdist group "book").
+for both files, made by whichever worker of ``pytest -n`` asks first; this file is an
+xdist group of its own, so that the second build can be made on the other worker at the
+same time).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 
 from conftest import Book, book_env, sphinx_book
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book-repro")]
 
 #: files a build writes that are not its output: none for HTML.  For LaTeX, latexmk's own
 #: bookkeeping (absolute paths and file times) and TeX's logs, which name the build folder
@@ -43,9 +45,9 @@ def differing(a: Path, b: Path, skip: frozenset[str] = frozenset()) -> list[str]
 
 
 @pytest.fixture(scope="module")
-def clean_builds(real_book: Book, real_book_again: Book) -> tuple[Book, Book]:
+def clean_builds(real_book_again: Book, real_book: Book) -> tuple[Book, Book]:
     """Two clean HTML and LaTeX builds (and PDFs), each in its own folder with its own
-    empty cache."""
+    empty cache. The second first: the other worker may be making the first."""
     for book in (real_book, real_book_again):
         for done in (book.html, book.latex):
             assert done.returncode == 0, done.stderr[-3000:]

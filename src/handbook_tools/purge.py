@@ -46,7 +46,9 @@ IMPORT = re.compile(r'^\s*(?:/\*.*?\*/\s*)*@import\s+"\.\./basic\.css";\s*$', re
 UNLOADED_SCRIPTS = frozenset({"fontawesome.js"})
 #: class names that scripts compose at run time, which no file spells out
 SAFELIST: dict[str, list[str]] = {
-    "standard": [],
+    # PurgeCSS drops a rule whose selector is a pseudo-class alone: the theme's keyboard
+    # focus ring (`:focus-visible{outline: ...}`) on every focusable element
+    "standard": [":focus-visible"],
     # searchtools.js: result items get `kind-${kind}` (index, object, text, title)
     "greedy": ["^kind-"],
     "deep": [],

@@ -251,6 +251,41 @@ def test_phone_has_no_horizontal_scroll(browser, server):
         ctx.close()
 
 
+def test_the_sidebar_buttons_readers_see_open_the_sidebars(browser, server):
+    """The themes bind their sidebar buttons to the first of each kind, a hidden one in
+    the navbar (handbook_tools.toggles): the shown buttons must work. On a phone each opens
+    its sidebar's dialog; on a wide screen the primary one hides and shows the sidebar."""
+    ctx = _context(browser, "light", viewport={"width": 390, "height": 844},
+                   is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    try:
+        page.goto(server + "history/invasion.html", wait_until="load")
+        for kind, modal in (("primary", "pst-primary-sidebar-modal"),
+                            ("secondary", "pst-secondary-sidebar-modal")):
+            shown = page.locator(f"button.{kind}-toggle:visible")
+            assert shown.count() == 1, kind
+            assert page.locator(f".{kind}-toggle").count() > 1  # the theme's, hidden, first
+            shown.tap()
+            page.wait_for_function(f"() => document.getElementById('{modal}').open")
+            page.keyboard.press("Escape")
+            page.wait_for_function(f"() => !document.getElementById('{modal}').open")
+    finally:
+        ctx.close()
+    ctx = _context(browser, "light", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(server + "history/invasion.html", wait_until="load")
+        hidden = "() => document.getElementById('pst-primary-sidebar')" \
+                 ".classList.contains('pst-sidebar-hidden')"
+        assert not page.evaluate(hidden)
+        page.locator("button.primary-toggle:visible").click()
+        page.wait_for_function(hidden)
+        page.locator("button.primary-toggle:visible").click()
+        page.wait_for_function(f"() => !({hidden.removeprefix('() => ')})")
+    finally:
+        ctx.close()
+
+
 # ---------------------------------------------------------------------------- 6. axe
 
 

@@ -191,11 +191,9 @@ def _states(page, view: str) -> Iterator[str]:
     """Bring the page into each state that scripts bring about; yield its name."""
     yield "loaded"
     if view == "phone":
-        # The theme's script listens to the first ``.primary-toggle`` of the page only
-        # (pydata-sphinx-theme: ``document.querySelector``), which is not the one shown at
-        # phone width: clicking the shown one opens nothing. Its click event is sent to
-        # the script's button, and the sidebar's dialog must be open.
-        toggle = page.locator(".primary-toggle").first
+        # The button shown at phone width (handbook_tools.toggles hands its click to the
+        # theme's), and the sidebar's dialog must be open.
+        toggle = page.locator("button.primary-toggle:visible").first
         if toggle.count():
             toggle.dispatch_event("click")
             page.wait_for_timeout(300)

@@ -40,6 +40,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from .share import setup_share
     from .standing import setup_standing
     from .state import load_data
+    from .toggles import setup_toggles
 
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_config_value("handbook_data_dir", "_data", "env", str)
@@ -80,6 +81,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_changes(app)
     setup_downloads(app)
     setup_aria(app)
+    setup_toggles(app)
     setup_purge(app)
     setup_compress(app)
     _quiet_pybtex()

@@ -17,12 +17,14 @@ SKIP = (
     nodes.citation_reference, nodes.reference, nodes.target, nodes.math, nodes.math_block,
     nodes.footnote, nodes.footnote_reference, nodes.substitution_definition,
     addnodes.pending_xref, addnodes.toctree, addnodes.index, addnodes.only,
+    # a parser's message (at doctree-read, before Sphinx filters them out) is not prose
+    nodes.system_message,
 )
 
 
 @dataclass
 class Chunk:
-    text: nodes.Text
+    text: str  #: a ``nodes.Text`` while walking a tree; plain ``str`` once recorded
     line: int
     in_title: bool
 

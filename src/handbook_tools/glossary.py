@@ -31,6 +31,8 @@ from .typedfigures import check_chunk, figures_held
 
 ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*)(?![\w-])")
 EXPANDED = re.compile(r"([\w'’-]+,?(?:\s[\w'’-]+,?){0,8})\s\(([A-Z][A-Za-z0-9-]+)\)")
+#: what every match of EXPANDED ends with: a quick test before the slow search
+PARENTHESISED = re.compile(r"\s\([A-Z][A-Za-z0-9-]+\)")
 
 
 def is_acronym(token: str) -> bool:
@@ -217,6 +219,8 @@ def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: se
     if is_glossary:
         return
     for text, line in page.paragraphs:
+        if not PARENTHESISED.search(text):  # EXPANDED alone backtracks through every word
+            continue
         for m in EXPANDED.finditer(text):
             acr = m.group(2)
             entry = gloss.by_term.get(acr)

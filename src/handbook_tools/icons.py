@@ -64,7 +64,7 @@ def used_code_points(outdir: Path, cache: Path | None = None) -> set[int]:
         table, points = dict(old[css_key][0]), set(old[css_key][1])
     else:
         table, points = _css_points([b.decode("utf-8", errors="replace") for b in blobs])
-    new[css_key] = [sorted(table.items()), sorted(points)]
+    new[css_key] = [sorted([k, v] for k, v in table.items()), sorted(points)]
     names: set[str] = set()
     for path in sorted(outdir.rglob("*")):
         # fontawesome.js names every icon of the library; the pages do not load it
@@ -76,7 +76,7 @@ def used_code_points(outdir: Path, cache: Path | None = None) -> set[int]:
                 found = sorted(set(ICON_CLASS.findall(data.decode("utf-8", errors="replace"))))
             new[key] = found
             names.update(found)
-    if cache is not None and new != old:
+    if cache is not None and new != old:  # (JSON gives lists, as written)
         write_atomic(cache, json.dumps(new, sort_keys=True).encode("utf-8"))
     return points | {table[n] for n in names if n in table}
 
@@ -87,10 +87,6 @@ def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
         return
     font = Path(app.outdir, FONT)
     if not font.is_file():
-        return
-    try:
-        from fontTools import subset
-    except ImportError:  # pragma: no cover - fontTools comes with matplotlib
         return
     import pydata_sphinx_theme
 
@@ -103,6 +99,10 @@ def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
     key = hashlib.sha256(source.read_bytes() + repr(sorted(points)).encode()).hexdigest()[:16]
     cached = cache_dir(app.env, "icons") / f"fa-solid-900-{key}.woff2"
     if not cached.is_file():
+        try:  # imported only to cut: the import alone is a good part of a rebuild's cost
+            from fontTools import subset
+        except ImportError:  # pragma: no cover - fontTools comes with matplotlib
+            return
         cached.parent.mkdir(parents=True, exist_ok=True)
         options = subset.Options()
         options.flavor = "woff2"

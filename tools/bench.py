@@ -151,6 +151,9 @@ class Variant:
     def prepare(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.copytree(DOCS, self.src)
+        # conf.py's handbook_node_modules, ../tools/node_modules, from the copy as from docs/
+        (self.root / "tools").mkdir()
+        (self.root / "tools" / "node_modules").symlink_to(TOOLS / "node_modules")
         if self.name == "baseline":
             puppeteer = self.root / "puppeteer.json"
             puppeteer.write_text(json.dumps({"executablePath": CHROMIUM,

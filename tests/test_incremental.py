@@ -12,7 +12,8 @@ project, changes one thing, and rebuilds with the same environment (``freshenv=F
 - the register's "Used on" column follows a fact use added or removed and a page renamed,
   and a rebuild with no change does not write the register again;
 - a diagram added in the second build is rendered, and a diagram's missing text
-  alternative is reported on every build.
+  alternative is reported on every build;
+- the edition page is read again when a tag or the commit changes, and only then.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import re
 import shutil
 from pathlib import Path
 
+import brotli
+
 from conftest import ROOTS, Built, picture
 from test_corpus import used_on
+from test_edition import EDITION_PAGE, _git
 
 
 def project(dest: Path, pages: dict[str, str]) -> Path:
@@ -60,6 +64,10 @@ def test_undefined_acronym_added_to_one_page_fails_the_rebuild(tmp_path: Path, b
     third = build(src, freshenv=False)
     assert read_pages(third) == []
     assert third.messages() == expected
+    # the rewritten page's pre-compressed copy is of its new bytes
+    page = third.outdir / "p2.html"
+    assert b"QXZ" in page.read_bytes()
+    assert brotli.decompress((third.outdir / "p2.html.br").read_bytes()) == page.read_bytes()
 
 
 def test_new_glossary_entry_is_checked_on_pages_not_reread(tmp_path: Path, build) -> None:
@@ -126,3 +134,76 @@ def test_diagram_added_in_a_rebuild_is_drawn_and_alt_is_checked_every_build(
     _, svgs = picture((again.outdir / "p1.html").read_text(encoding="utf-8"), "hb-diagram")
     assert "Quarters" in svgs
     assert build(src, freshenv=False).messages() == expected  # not reread: still reported
+
+
+def test_edition_page_is_reread_when_a_tag_or_the_commit_changes(tmp_path: Path,
+                                                                 build) -> None:
+    from handbook_tools.changes import FIRST_EDITION
+
+    src = project(tmp_path / "p", {"edition": EDITION_PAGE})
+
+    def shown(built: Built) -> str:
+        html = (built.outdir / "edition.html").read_text(encoding="utf-8")
+        return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+    _git(src, "init", "-q")
+    _git(src, "add", "-A")
+    _git(src, "commit", "-qm", "edition one")
+    assert FIRST_EDITION in shown(build(src))
+    assert read_pages(build(src, freshenv=False)) == []  # nothing changed: nothing read
+    _git(src, "tag", "v2025.01.01")  # a tag, no file changed
+    assert read_pages(build(src, freshenv=False)) == ["edition"]
+    _git(src, "commit", "--allow-empty", "-qm", "edition two", date="2025-12-01T12:00:00Z")
+    again = build(src, freshenv=False)  # a new commit, no file changed
+    assert read_pages(again) == ["edition"]
+    assert "Compared with the edition tagged v2025.01.01 (2025-01-01):" in shown(again)
+
+
+#: a stand-in for purge-css.mjs: counts its runs, keeps every rule whose class is a word
+#: of the content (as PurgeCSS's default extractor finds words)
+FAKE_PURGE = """
+import json, re, sys
+from pathlib import Path
+job = json.load(sys.stdin)
+words = set()
+for path in job["content"]:
+    words |= set(re.findall(r"[A-Za-z0-9_-]+", Path(path).read_text()))
+with open(sys.argv[1], "a") as runs:
+    runs.write("run\\n")
+out = {}
+for path in job["css"]:
+    rules = re.findall(r"\\.([\\w-]+) \\{[^}]*\\}", Path(path).read_text())
+    out[path] = "".join(f".{r} {{ color: red }}" for r in rules if r in words)
+print(json.dumps(out))
+"""
+
+
+def test_stylesheet_cut_reruns_only_when_the_pages_words_change(tmp_path: Path) -> None:
+    """The cut is cached under the pages' bytes and under the set of their words: an edit
+    that brings no new word (a sentence of words the pages already hold) reuses
+    it without running node; a new word (a class) runs the cut again."""
+    import sys
+
+    from handbook_tools.purge import purge_css
+
+    site = tmp_path / "site"
+    (site / "_static").mkdir(parents=True)
+    whole = ".used { color: red }.other { color: red }.later { color: red }"
+    runs = tmp_path / "runs"
+    command = [sys.executable, "-c", FAKE_PURGE, str(runs)]
+
+    def cut(page: str) -> str:
+        (site / "_static" / "basic.css").write_text(whole)  # Sphinx copies it whole
+        (site / "index.html").write_text(page)
+        return purge_css(site, command, tmp_path / "cache")["basic.css"]
+
+    page = '<p class="used">The coalition left.</p>'
+    assert cut(page) == ".used { color: red }"
+    assert cut(page) == ".used { color: red }"  # nothing changed
+    assert runs.read_text().count("run") == 1
+    # new bytes, no new word: the same cut, node not run
+    assert cut(page + "<p>The coalition left, used.</p>") == ".used { color: red }"
+    assert runs.read_text().count("run") == 1
+    # a new word that is a class: cut again, and the rule is kept
+    assert cut(page + '<p class="later">p</p>') == ".used { color: red }.later { color: red }"
+    assert runs.read_text().count("run") == 2

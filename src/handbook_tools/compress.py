@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -63,9 +66,37 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
+def _copies(path: Path, data: bytes, cache: Path | None) -> tuple[list[Path], int, int]:
+    """Write one file's copies (from the cache when there); returns the copies kept and
+    how many were compressed and taken from the cache."""
+    digest = hashlib.sha256(data).hexdigest()
+    kept: list[Path] = []
+    compressed = from_cache = 0
+    for suffix, make in ((".gz", gzip_bytes), (".br", brotli_bytes)):
+        cached = cache / f"{digest}{suffix}" if cache else None
+        if cached is not None and cached.is_file():
+            packed: bytes | None = cached.read_bytes()
+            from_cache += 1
+        else:
+            packed = make(data)
+            compressed += 1
+            if cached is not None and packed is not None:
+                write_atomic(cached, packed)
+        if packed is None or len(packed) >= len(data):
+            continue
+        target = path.with_name(path.name + suffix)
+        _write_if_changed(target, packed)
+        kept.append(target)
+    return kept, compressed, from_cache
+
+
 def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     """Write the ``.gz`` and ``.br`` copies of ``outdir``'s text files; remove stale ones.
-    Returns the number of files, copies written from scratch and copies taken from cache."""
+    Returns the number of files, copies written from scratch and copies taken from cache.
+
+    Files are compressed in threads, one a CPU (zlib and Brotli release the GIL): a clean
+    build's Brotli takes half the time on two cores. Each copy is made from its file's
+    bytes alone, so the result does not depend on the order."""
     counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
@@ -73,29 +104,22 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     loaded = {name.decode("utf-8", errors="replace") for path, data in files
               if path.suffix == ".html" and static not in path.parents
               for name in SCRIPT_SRC.findall(data)}
+    jobs = []
     for path, data in files:
         if len(data) < MIN_SIZE:
             continue
         if path.suffix == ".js" and static in path.parents and path.name not in loaded:
             counts["unloaded"] += 1
             continue
-        counts["files"] += 1
-        digest = hashlib.sha256(data).hexdigest()
-        for suffix, make in ((".gz", gzip_bytes), (".br", brotli_bytes)):
-            cached = cache / f"{digest}{suffix}" if cache else None
-            if cached is not None and cached.is_file():
-                packed: bytes | None = cached.read_bytes()
-                counts["cached"] += 1
-            else:
-                packed = make(data)
-                counts["compressed"] += 1
-                if cached is not None and packed is not None:
-                    write_atomic(cached, packed)
-            if packed is None or len(packed) >= len(data):
-                continue
-            target = path.with_name(path.name + suffix)
-            _write_if_changed(target, packed)
-            wanted.add(target)
+        jobs.append((path, data))
+    counts["files"] = len(jobs)
+    jobs.sort(key=lambda job: -len(job[1]))  # the largest first: the threads end together
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = pool.map(lambda job: _copies(job[0], job[1], cache), jobs)
+        for kept, compressed, from_cache in done:
+            wanted.update(kept)
+            counts["compressed"] += compressed
+            counts["cached"] += from_cache
     for suffix in ENCODINGS:
         for copy in sorted(outdir.rglob(f"*{suffix}")):
             original = copy.with_name(copy.name[: -len(suffix)])
@@ -105,11 +129,30 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     return counts
 
 
+def site_state(outdir: Path) -> str:
+    """A digest of the path, size and time of every text file and copy of the site."""
+    digest = hashlib.sha256()
+    for path in sorted(outdir.rglob("*")):
+        if path.suffix in SUFFIXES or path.suffix in ENCODINGS:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(outdir)}\0{stat.st_size}\0"
+                          f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def precompress_site(app: Sphinx, exception: Exception | None) -> None:
     if (exception is not None or app.builder.name not in ("html", "dirhtml")
             or not app.config.handbook_precompress):
         return
-    counts = precompress(Path(app.outdir), cache_dir(app.env, "compressed"))
+    outdir, cache = Path(app.outdir), cache_dir(app.env, "compressed")
+    # the site's text files and copies as the last run left them: none touched since, none
+    # to do (a rebuild that writes nothing new reads no file)
+    seen = cache / f"site-{hashlib.sha256(str(outdir).encode()).hexdigest()[:16]}.state"
+    with suppress(OSError):
+        if seen.read_text(encoding="utf-8") == site_state(outdir):
+            return
+    counts = precompress(outdir, cache)
+    write_atomic(seen, site_state(outdir).encode("utf-8"))
     logger.verbose(f"pre-compressed copies: {counts}")
 
 

@@ -130,13 +130,18 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
 
 
 def site_state(outdir: Path) -> str:
-    """A digest of the path, size and time of every text file and copy of the site."""
+    """A digest of the site's text files (path and bytes: Sphinx and the stylesheet cut
+    rewrite some on every build, with the same bytes) and of the copies (path, size and
+    time: only this module writes them)."""
     digest = hashlib.sha256()
     for path in sorted(outdir.rglob("*")):
-        if path.suffix in SUFFIXES or path.suffix in ENCODINGS:
+        if path.suffix in ENCODINGS:
             stat = path.stat()
             digest.update(f"{path.relative_to(outdir)}\0{stat.st_size}\0"
                           f"{stat.st_mtime_ns}\n".encode())
+        elif path.suffix in SUFFIXES and path.is_file() and not path.is_symlink():
+            digest.update(f"{path.relative_to(outdir)}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -145,8 +150,8 @@ def precompress_site(app: Sphinx, exception: Exception | None) -> None:
             or not app.config.handbook_precompress):
         return
     outdir, cache = Path(app.outdir), cache_dir(app.env, "compressed")
-    # the site's text files and copies as the last run left them: none touched since, none
-    # to do (a rebuild that writes nothing new reads no file)
+    # the site's text files and copies as the last run left them: nothing changed since,
+    # nothing to do (no copy or cached copy is read)
     seen = cache / f"site-{hashlib.sha256(str(outdir).encode()).hexdigest()[:16]}.state"
     with suppress(OSError):
         if seen.read_text(encoding="utf-8") == site_state(outdir):

@@ -16,8 +16,12 @@ on every build, over every page, without unpickling a doctree.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
@@ -184,8 +188,10 @@ def _tokens(text: str, gloss: Glossary) -> list[str]:
 
 
 def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: set[str],
-               allow: set[str], held: dict[float, str]) -> None:
-    """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id."""
+               allow: set[str], held: dict[float, str],
+               report: Callable[[Check, str, Any], None] = warn) -> None:
+    """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id;
+    ``report``: where each problem goes."""
     linked: set[int] = set()
     reported: set[str] = set()
     is_glossary = docname in glossary_docs
@@ -204,7 +210,7 @@ def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: se
                 if entry is None:
                     if "acronym:" + token not in reported:
                         reported.add("acronym:" + token)
-                        warn(Check.ACRONYM, f"acronym {token!r} is not defined in the "
+                        report(Check.ACRONYM, f"acronym {token!r} is not defined in the "
                              "glossary: add an entry, or add it to handbook_acronym_allowlist "
                              "in conf.py with a reason", (docname, item.line))
                     continue
@@ -213,9 +219,9 @@ def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: se
             if id(entry) not in linked and "term:" + token not in reported:
                 reported.add("term:" + token)
                 entry.flagged = True  # the unlinked use is the one message about it
-                warn(Check.TERM_LINK, f"first use of glossary term {token!r} on this page "
+                report(Check.TERM_LINK, f"first use of glossary term {token!r} on this page "
                      f"is not linked: write {{term}}`{token}`", (docname, item.line))
-        check_chunk(docname, item, held)
+        check_chunk(docname, item, held, report)
     if is_glossary:
         return
     for text, line in page.paragraphs:
@@ -229,27 +235,43 @@ def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: se
             want = _norm(entry.expansion)
             got = " ".join(_norm(m.group(1)).split()[-len(want.split()):])
             if got != want:
-                warn(Check.EXPANSION, f"{acr} is expanded as {got!r} here but as "
+                report(Check.EXPANSION, f"{acr} is expanded as {got!r} here but as "
                      f"{entry.expansion!r} in the glossary: use one expansion",
                      (docname, line))
 
 
 def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
+    """Every page's record against the glossary. The problems found are kept in the
+    environment under a hash of everything they follow from (the records, the allowlist,
+    the registry's numbers): a rebuild that changed none of it reports them again without
+    checking again."""
     if not app.config.handbook_checks:
         return
-    gloss = collect_glossary(env)
-    glossary_docs = {e.docname for e in gloss.entries}
     allow = set(app.config.handbook_acronym_allowlist)
     held = figures_held(get_registry(env))
     pages = recorded(env)
-    for docname in sorted(env.found_docs):
-        if docname in env.all_docs and docname in pages:
-            check_page(docname, pages[docname], gloss, glossary_docs, allow, held)
-    for entry in gloss.entries:
-        if not entry.used and not entry.flagged:
-            warn(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is never "
-                 f"linked from a page: link it with {{term}}`{entry.terms[0]}` or remove it",
-                 (entry.docname, entry.line))
+    checked = [(d, pages[d]) for d in sorted(env.found_docs) if d in env.all_docs and d in pages]
+    key = hashlib.sha256(pickle.dumps([checked, sorted(allow), sorted(held.items()),
+                                       sorted(pages)])).hexdigest()
+    kept = getattr(env, "handbook_glossary_found", None)
+    if kept is not None and kept[0] == key:
+        found: list[tuple[Check, str, Any]] = kept[1]
+    else:
+        found = []
+        collect = lambda check, message, location: found.append(  # noqa: E731
+            (check, message, location))
+        gloss = collect_glossary(env)
+        glossary_docs = {e.docname for e in gloss.entries}
+        for docname, page in checked:
+            check_page(docname, page, gloss, glossary_docs, allow, held, collect)
+        for entry in gloss.entries:
+            if not entry.used and not entry.flagged:
+                collect(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is "
+                        f"never linked from a page: link it with {{term}}`{entry.terms[0]}` "
+                        "or remove it", (entry.docname, entry.line))
+        env.handbook_glossary_found = (key, found)  # type: ignore[attr-defined]
+    for check, message, location in found:
+        warn(check, message, location)
 
 
 def setup_glossary(app: Sphinx) -> None:

@@ -179,9 +179,9 @@ print(json.dumps(out))
 
 
 def test_stylesheet_cut_reruns_only_when_the_pages_words_change(tmp_path: Path) -> None:
-    """The cut is cached under the pages' bytes and under the set of their words: an edit
-    that brings no new word (a sentence of words the pages already hold) reuses
-    it without running node; a new word (a class) runs the cut again."""
+    """The cut is cached under the pages' bytes and under the set of their words that a
+    selector can match: an edit that brings no such word (prose) reuses it without running
+    node; a new class, or a word a partial attribute selector matches, runs it again."""
     import sys
 
     from handbook_tools.purge import purge_css
@@ -204,6 +204,15 @@ def test_stylesheet_cut_reruns_only_when_the_pages_words_change(tmp_path: Path) 
     # new bytes, no new word: the same cut, node not run
     assert cut(page + "<p>The coalition left, used.</p>") == ".used { color: red }"
     assert runs.read_text().count("run") == 1
+    # new prose words no selector names: the same cut, node not run
+    assert cut(page + "<p>The mission ended in Baghdad.</p>") == ".used { color: red }"
+    assert runs.read_text().count("run") == 1
     # a new word that is a class: cut again, and the rule is kept
     assert cut(page + '<p class="later">p</p>') == ".used { color: red }.later { color: red }"
     assert runs.read_text().count("run") == 2
+    # a word that a partial attribute selector matches (toctree-l3 for ^=toctree-l) counts
+    whole += '[class^="toctree-l"] { color: red }'
+    cut(page + '<p class="later">p</p>')
+    assert runs.read_text().count("run") == 3  # new stylesheet
+    cut(page + '<p class="later toctree-l3">p</p>')
+    assert runs.read_text().count("run") == 4

@@ -15,8 +15,9 @@ The unpurged stylesheets are kept beside the doctrees (``<doctrees>/unpurged/``,
 published) so that the browser tests can load each page with them and with the cut ones
 and compare what they draw. The cut is cached by its inputs (the stylesheets, the pages and
 scripts, the safelist), so a rebuild that changes nothing does not run node; nor does an
-edit that brings no new word into the pages (PurgeCSS keeps a rule by the words of the
-content, :data:`WORD`), since the cut is also cached under the set of those words.
+edit that brings no new word a selector can match into the pages (PurgeCSS keeps a rule by
+the words of the content, :data:`WORD`), since the cut is also cached under the set of the
+content's words that occur in the stylesheets or hold a partial attribute selector's value.
 ``handbook_purge_css = False`` leaves the stylesheets whole.
 
 Runs after the icon-font cut (which reads the whole stylesheets' icon table) and before
@@ -71,13 +72,16 @@ def _content(outdir: Path) -> list[Path]:
 #: what PurgeCSS's default extractor takes from every content file: the cut depends on
 #: the set of these words alone, not on the rest of the pages' text
 WORD = re.compile(rb"[A-Za-z0-9_-]+")
+#: the value of an attribute selector that PurgeCSS matches against part of a word
+#: (``[class^=toctree-l]``, ``*=``, ``$=``, ``~=``, ``|=``)
+PARTIAL = re.compile(rb"\[\s*[\w-]+\s*[\^*$|~]=\s*[\"']?([^\"'\]\s]+)")
 
 
 def _key(styles: dict[str, bytes], content: list[Path], script: Path,
          words: bool = False) -> str:
     """The cut's inputs: the script, the safelist, the stylesheets and the content files'
-    bytes (quick to hash), or with ``words`` the set of words PurgeCSS finds in them (the
-    same for an edit that adds no new word, such as a page's sentence reworded)."""
+    bytes (quick to hash), or with ``words`` the words PurgeCSS finds in them that a
+    selector of the stylesheets can match (the same for an edit of a page's prose)."""
     digest = hashlib.sha256(script.read_bytes() if script.is_file() else b"")
     digest.update(json.dumps(SAFELIST, sort_keys=True).encode())
     for rel, data in sorted(styles.items()):
@@ -86,6 +90,11 @@ def _key(styles: dict[str, bytes], content: list[Path], script: Path,
         found: set[bytes] = set()
         for path in content:
             found.update(WORD.findall(path.read_bytes()))
+        # only a word a selector can name counts (a word of the stylesheets, or one that
+        # holds the value of a partial attribute selector): new prose runs no node
+        css = b"\n".join(styles.values())
+        named, partial = set(WORD.findall(css)), set(PARTIAL.findall(css))
+        found = {w for w in found if w in named or any(v in w for v in partial)}
         digest.update(b"words\0" + b"\n".join(sorted(found)))
     else:
         for path in content:

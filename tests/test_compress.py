@@ -107,3 +107,15 @@ def test_scripts_no_page_loads_get_no_copies(tmp_path: Path) -> None:
     (site / "index.html").write_bytes(PAGE + b"<script src='_static/unused.js'></script>")
     precompress(site, None)
     assert brotli.decompress((site / "_static" / "unused.js.br").read_bytes()) == script
+
+
+def test_files_with_the_same_bytes_get_their_copies(tmp_path: Path) -> None:
+    """Two files holding the same bytes (the cut basic.css is also styles/theme.css) are
+    compressed once, and each gets its copies."""
+    site = _site(tmp_path / "site")
+    (site / "_static" / "twin.css").write_bytes((site / "_static" / "site.css").read_bytes())
+    counts = precompress(site, tmp_path / "cache")
+    assert counts["files"] == 3 and counts["compressed"] == 4
+    for name in ("site.css", "twin.css"):
+        assert (site / "_static" / f"{name}.br").read_bytes() == \
+            (site / "_static" / "site.css.br").read_bytes()

@@ -66,37 +66,32 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
-def _copies(path: Path, data: bytes, cache: Path | None) -> tuple[list[Path], int, int]:
-    """Write one file's copies (from the cache when there); returns the copies kept and
-    how many were compressed and taken from the cache."""
-    digest = hashlib.sha256(data).hexdigest()
-    kept: list[Path] = []
+def _packed(data: bytes, digest: str, cache: Path | None
+            ) -> tuple[dict[str, bytes | None], int, int]:
+    """One content's copies by suffix (from the cache when there), and how many were
+    compressed and taken from the cache."""
+    packs: dict[str, bytes | None] = {}
     compressed = from_cache = 0
     for suffix, make in ((".gz", gzip_bytes), (".br", brotli_bytes)):
         cached = cache / f"{digest}{suffix}" if cache else None
         if cached is not None and cached.is_file():
-            packed: bytes | None = cached.read_bytes()
+            packs[suffix] = cached.read_bytes()
             from_cache += 1
         else:
-            packed = make(data)
+            packs[suffix] = make(data)
             compressed += 1
-            if cached is not None and packed is not None:
-                write_atomic(cached, packed)
-        if packed is None or len(packed) >= len(data):
-            continue
-        target = path.with_name(path.name + suffix)
-        _write_if_changed(target, packed)
-        kept.append(target)
-    return kept, compressed, from_cache
+            if cached is not None and packs[suffix] is not None:
+                write_atomic(cached, packs[suffix] or b"")
+    return packs, compressed, from_cache
 
 
 def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     """Write the ``.gz`` and ``.br`` copies of ``outdir``'s text files; remove stale ones.
     Returns the number of files, copies written from scratch and copies taken from cache.
 
-    Files are compressed in threads, one a CPU (zlib and Brotli release the GIL): a clean
-    build's Brotli takes half the time on two cores. Each copy is made from its file's
-    bytes alone, so the result does not depend on the order."""
+    Each distinct content is compressed once, in threads, one a CPU (zlib and Brotli
+    release the GIL): a clean build's Brotli takes half the time on two cores. Each copy is
+    made from its file's bytes alone, so the result does not depend on the order."""
     counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
@@ -104,22 +99,32 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     loaded = {name.decode("utf-8", errors="replace") for path, data in files
               if path.suffix == ".html" and static not in path.parents
               for name in SCRIPT_SRC.findall(data)}
-    jobs = []
+    contents: dict[str, bytes] = {}  # digest -> bytes (two files may hold the same)
+    targets: list[tuple[Path, str]] = []
     for path, data in files:
         if len(data) < MIN_SIZE:
             continue
         if path.suffix == ".js" and static in path.parents and path.name not in loaded:
             counts["unloaded"] += 1
             continue
-        jobs.append((path, data))
-    counts["files"] = len(jobs)
-    jobs.sort(key=lambda job: -len(job[1]))  # the largest first: the threads end together
+        digest = hashlib.sha256(data).hexdigest()
+        contents.setdefault(digest, data)
+        targets.append((path, digest))
+    counts["files"] = len(targets)
+    order = sorted(contents, key=lambda d: -len(contents[d]))  # largest first
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        done = pool.map(lambda job: _copies(job[0], job[1], cache), jobs)
-        for kept, compressed, from_cache in done:
-            wanted.update(kept)
-            counts["compressed"] += compressed
-            counts["cached"] += from_cache
+        done = dict(zip(order, pool.map(lambda d: _packed(contents[d], d, cache), order),
+                        strict=True))
+    for _packs, compressed, from_cache in done.values():
+        counts["compressed"] += compressed
+        counts["cached"] += from_cache
+    for path, digest in targets:
+        for suffix, packed in done[digest][0].items():
+            if packed is None or len(packed) >= len(contents[digest]):
+                continue
+            target = path.with_name(path.name + suffix)
+            _write_if_changed(target, packed)
+            wanted.add(target)
     for suffix in ENCODINGS:
         for copy in sorted(outdir.rglob(f"*{suffix}")):
             original = copy.with_name(copy.name[: -len(suffix)])

@@ -157,7 +157,7 @@ linkcheck: $(BIN)/.installed ## check every source URL and the excerpts quoted f
 	$(BIN)/python -m handbook_tools linkcheck $(DOCS) --write $(DOCS)/_data/link-status.yaml \
 	  --report $(BUILD)/linkcheck/report.json
 
-bench: setup ## time builds, weigh pages and run Lighthouse (mobile, desktop) against a stock baseline (BENCH_RUNS=3; BENCH_ONLY=reader): build/bench
+bench: setup ## time builds, weigh pages and run Lighthouse (mobile, desktop) against a stock baseline (BENCH_RUNS=3; BENCH_ONLY=reader or html): build/bench
 	$(BIN)/python tools/bench.py
 
 lint: $(BIN)/.installed ## ruff on src, tools and tests, mypy on the extension

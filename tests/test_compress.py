@@ -83,3 +83,39 @@ def test_server_sends_the_copy_the_client_accepts(tmp_path: Path) -> None:
     with serve_folder(site) as base:  # the plain server: the original bytes
         headers, body = _get(base + "index.html", "br")
         assert "Content-Encoding" not in headers and body == PAGE
+
+
+def test_scripts_no_page_loads_get_no_copies(tmp_path: Path) -> None:
+    """A script of _static/ that no page loads (the theme's whole fontawesome.js, which
+    the book's templates leave out) is not compressed; the scripts pages load are."""
+    site = _site(tmp_path / "site")
+    script = b"window.icons = {};\n" * 100
+    (site / "_static" / "loaded.js").write_bytes(script)
+    (site / "_static" / "unused.js").write_bytes(script)
+    # a theme template in _static/ naming a script is not a page that loads it
+    (site / "_static" / "macros.html").write_bytes(
+        b'<script src="_static/unused.js"></script>' + b"<!-- -->\n" * 40)
+    (site / "sub").mkdir()
+    (site / "sub" / "page.html").write_bytes(
+        PAGE + b'<script defer src="../_static/loaded.js?v=1"></script>')
+    counts = precompress(site, None)
+    assert counts["unloaded"] == 1
+    assert (site / "_static" / "loaded.js.br").is_file()
+    assert not (site / "_static" / "unused.js.br").exists()
+    assert not (site / "_static" / "unused.js.gz").exists()
+    # once a page loads it, it gets its copies
+    (site / "index.html").write_bytes(PAGE + b"<script src='_static/unused.js'></script>")
+    precompress(site, None)
+    assert brotli.decompress((site / "_static" / "unused.js.br").read_bytes()) == script
+
+
+def test_files_with_the_same_bytes_get_their_copies(tmp_path: Path) -> None:
+    """Two files holding the same bytes (the cut basic.css is also styles/theme.css) are
+    compressed once, and each gets its copies."""
+    site = _site(tmp_path / "site")
+    (site / "_static" / "twin.css").write_bytes((site / "_static" / "site.css").read_bytes())
+    counts = precompress(site, tmp_path / "cache")
+    assert counts["files"] == 3 and counts["compressed"] == 4
+    for name in ("site.css", "twin.css"):
+        assert (site / "_static" / f"{name}.br").read_bytes() == \
+            (site / "_static" / "site.css.br").read_bytes()

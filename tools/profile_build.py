@@ -74,6 +74,10 @@ def main() -> int:
     if not src.is_dir():
         shutil.copytree(REPO / "docs", src)
         shutil.copy2(REPO / "CITATION.cff", OUT / "CITATION.cff")  # ../CITATION.cff
+    modules = OUT / "tools" / "node_modules"  # ../tools/node_modules (handbook_node_modules)
+    if not modules.exists():
+        modules.parent.mkdir(parents=True, exist_ok=True)
+        modules.symlink_to(REPO / "tools" / "node_modules")
     # the conf's own extensions, plus sphinx.ext.duration
     ns: dict[str, Any] = {"__file__": str(src / "conf.py")}
     exec(compile((src / "conf.py").read_text(), str(src / "conf.py"), "exec"), ns)  # noqa: S102

@@ -15,8 +15,10 @@ EPUB) show the file's path in the HTML edition as text.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxRole
 
+from .pictures import cache_dir, write_atomic
 from .problems import Check, warn
 from .publishers import Attribution, best_standing
 from .registry import Fact, Registry
@@ -121,13 +124,34 @@ def render_files(reg: Registry, atts: dict[str, Attribution], bib: str, version:
             "sources.bib": bib, "README.txt": README.format(version=version)}
 
 
-def write_downloads(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.name not in HTML_BUILDERS:
-        return
+def cached_files(app: Sphinx) -> dict[str, str]:
+    """The downloads' texts, rendered again only when an input changed: they are kept in
+    the cache under a hash of the data files' bytes, the edition, the title and the
+    extension's code."""
+    from . import _code_version
+
     reg = get_registry(app.env)
+    digest = hashlib.sha256(f"{_code_version()}\0{app.config.version}\0"
+                            f"{app.config.project}\0".encode())
+    for path in sorted({*reg.files, *bib_paths(app.env)}):
+        digest.update(str(path).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    cached = cache_dir(app.env, "downloads") / f"{digest.hexdigest()[:24]}.json"
+    with suppress(OSError, ValueError):
+        found = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(found, dict) and set(found) == set(FILES):
+            return found
     bib = "".join(p.read_text(encoding="utf-8") for p in bib_paths(app.env) if p.is_file())
     files = render_files(reg, get_attributions(app.env), bib, str(app.config.version),
                          str(app.config.project))
+    write_atomic(cached, json.dumps(files, ensure_ascii=False).encode("utf-8"))
+    return files
+
+
+def write_downloads(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name not in HTML_BUILDERS:
+        return
+    files = cached_files(app)
     folder = Path(app.outdir, FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

@@ -12,13 +12,16 @@
   directives above make), set on the back of the title page, before the contents
   (:func:`front_matter`, and :class:`~.latex.HandbookLaTeXTranslator` moves it there).
 
-Pages using these directives, or ``{edition-changes}`` (:mod:`.changes`), are read again on
-every build: they show the commit and the tags, which no file dependency tracks.
+Pages using these directives, or ``{edition-changes}`` (:mod:`.changes`), are read again
+when the commit, the tags or the reference date changed (:func:`git_signature`): no file
+dependency tracks them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,7 +49,7 @@ LICENCE_NAME = "CC BY 4.0"
 
 
 class EditionDomain(Domain):
-    """Which documents show edition data (read again on every build)."""
+    """Which documents show edition data (read again when the commit or the tags change)."""
 
     name = "edition"
     label = "Edition"
@@ -73,10 +76,34 @@ def note_edition_doc(env: BuildEnvironment) -> None:
     domain.note(env.docname)
 
 
+def git_signature(env: BuildEnvironment) -> str:
+    """What the edition pages show that no file dependency tracks: the commit, the tags
+    (the previous edition) and the reference date (newly past review)."""
+    from .state import today
+
+    out = [today(env).isoformat()]
+    for args in (("rev-parse", "HEAD"),
+                 ("for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")):
+        try:
+            done = subprocess.run(["git", *args], cwd=env.srcdir, capture_output=True,
+                                  text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError):
+            out.append("-")
+            continue
+        out.append(done.stdout if done.returncode == 0 else "-")
+    return hashlib.sha256("\0".join(out).encode("utf-8")).hexdigest()
+
+
 def always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
                     removed: set[str]) -> list[str]:
+    """The edition pages are read again when the commit, a tag or the reference date
+    changed since the last build (their data files are dependencies of their own)."""
     domain = env.get_domain("edition")
     assert isinstance(domain, EditionDomain)
+    digest = git_signature(env)
+    if domain.data.get("signature") == digest:
+        return []
+    domain.data["signature"] = digest
     return sorted(d for d in domain.data["docs"] if d not in removed)
 
 

@@ -9,6 +9,8 @@ status, sources and the pages that use it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -39,6 +41,8 @@ class FactDomain(Domain):
     initial_data: ClassVar[dict[str, Any]] = {
         "uses": {},  # docname -> list of (fact id, line)
         "registers": {},  # docname -> True: documents holding the fact register
+        # what the register showed when last written (register_signature), beyond its data
+        "signature": "",
     }
 
     @property
@@ -183,12 +187,30 @@ def excerpt_gone_notice(fact: Fact) -> list[nodes.Node]:
 # --------------------------------------------------------------------------- register
 # The {fact-register} directive and its tables: register.py.
 
-def register_always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
-                             changed: set[str], removed: set[str]) -> list[str]:
-    """The register lists pages that use each fact: rewrite it on every build."""
+def register_signature(env: BuildEnvironment) -> str:
+    """What the register shows beyond its data files (which its page depends on, so a
+    change of them rereads it): which page uses which fact, those pages' titles, and the
+    date facts are fresh or stale on."""
     domain = env.get_domain("fact")
     assert isinstance(domain, FactDomain)
-    return [d for d in domain.registers if d not in removed]
+    uses = sorted({(fid, doc) for doc, refs in domain.uses.items() for fid, _ in refs})
+    titles = sorted((doc, env.titles[doc].astext()) for doc in {doc for _, doc in uses}
+                    if doc in env.titles)
+    text = json.dumps([uses, titles, today(env).isoformat()], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def register_outdated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-updated``: the register pages are written again, without being reread, when
+    what they show changed since the last build (a fact use added or removed, a page
+    renamed); the register is filled in when its page is written (:func:`fill_registers`)."""
+    domain = env.get_domain("fact")
+    assert isinstance(domain, FactDomain)
+    digest = register_signature(env)
+    if domain.data.get("signature") == digest:
+        return []
+    domain.data["signature"] = digest
+    return sorted(domain.registers)
 
 
 # --------------------------------------------------------------------------- checks
@@ -226,6 +248,6 @@ def setup_facts(app: Sphinx) -> None:
     app.add_role("fact", FactRole("full"))
     app.add_role_to_domain("fact", "value", FactRole("value"))
     app.add_role_to_domain("fact", "date", FactRole("date"))
-    app.connect("env-get-outdated", register_always_outdated)
+    app.connect("env-updated", register_outdated)
     app.connect("env-updated", on_env_updated)
     setup_register(app)

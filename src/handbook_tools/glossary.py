@@ -8,14 +8,20 @@
 
 The same walk of each page feeds the ``typed-figure`` check (:mod:`handbook_tools.typedfigures`).
 
-The checks walk the pickled doctrees in the main process, after every reader has merged,
-so they are parallel-safe and run on every build.
+What the checks need of a page (its prose chunks and glossary references in order, its
+paragraphs, the glossary entries it defines) is recorded when the page is read
+(``doctree-read``, merged from parallel readers, dropped with the page), so the checks run
+on every build, over every page, without unpickling a doctree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
@@ -29,6 +35,8 @@ from .typedfigures import check_chunk, figures_held
 
 ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*)(?![\w-])")
 EXPANDED = re.compile(r"([\w'’-]+,?(?:\s[\w'’-]+,?){0,8})\s\(([A-Z][A-Za-z0-9-]+)\)")
+#: what every match of EXPANDED ends with: a quick test before the slow search
+PARENTHESISED = re.compile(r"\s\([A-Z][A-Za-z0-9-]+\)")
 
 
 def is_acronym(token: str) -> bool:
@@ -68,21 +76,81 @@ class Glossary:
                 entry.used = True
 
 
+@dataclass
+class PageProse:
+    """What the checks need of one page, recorded when it is read (picklable: no nodes)."""
+
+    #: in document order: a glossary reference's target (``str``) or a prose chunk
+    items: list[str | Chunk]
+    #: each paragraph's text (references as their text) and line: the expansion check
+    paragraphs: list[tuple[str, int]]
+    #: the glossary entries the page defines: their terms, line and expansion
+    entries: list[tuple[list[str], int, str | None]]
+
+
+def recorded(env: BuildEnvironment) -> dict[str, PageProse]:
+    """docname -> its :class:`PageProse`, kept in the environment between builds."""
+    if not hasattr(env, "handbook_prose"):
+        env.handbook_prose = {}  # type: ignore[attr-defined]
+    return env.handbook_prose  # type: ignore[attr-defined]
+
+
+def page_entries(env: BuildEnvironment, docname: str, tree: nodes.document
+                 ) -> list[tuple[list[str], int, str | None]]:
+    entries = []
+    for item in tree.findall(nodes.definition_list_item):
+        if not isinstance(item.parent.parent, addnodes.glossary):
+            continue
+        terms = [t for t in item.children if isinstance(t, nodes.term)]
+        names = [t.astext().strip() for t in terms]
+        definition = next((d for d in item.children if isinstance(d, nodes.definition)),
+                          None)
+        strong = next(definition.findall(nodes.strong), None) if definition else None
+        entries.append((names, _term_line(env, docname, names[0]) if names else 0,
+                        strong.astext() if strong else None))
+    return entries
+
+
+def record_page(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: keep what the checks need of the page just read."""
+    if not app.config.handbook_checks:
+        return
+    env = app.env
+    items: list[str | Chunk] = []
+    for item in walk(doctree):
+        if isinstance(item, Chunk):
+            items.append(Chunk(str(item.text), item.line, item.in_title))
+        else:
+            items.append(str(item.get("reftarget", "")))
+    paragraphs = []
+    for para in doctree.findall(nodes.paragraph):
+        text = "".join(str(i.text) if isinstance(i, Chunk) else i.astext()
+                       for i in walk(para))
+        paragraphs.append((text, para.line or 0))
+    recorded(env)[env.docname] = PageProse(items, paragraphs,
+                                           page_entries(env, env.docname, doctree))
+
+
+def purge_page(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    recorded(env).pop(docname, None)
+
+
+def merge_pages(app: Sphinx, env: BuildEnvironment, docnames: set[str],
+                other: BuildEnvironment) -> None:
+    """``env-merge-info``: the records of the pages a parallel reader read."""
+    theirs = recorded(other)
+    mine = recorded(env)
+    for docname in docnames:
+        if docname in theirs:
+            mine[docname] = theirs[docname]
+
+
 def collect_glossary(env: BuildEnvironment) -> Glossary:
     gloss = Glossary()
-    std_terms = env.domains.standard_domain._terms
-    for docname in sorted({doc for doc, _ in std_terms.values()}):
-        tree = env.get_doctree(docname)
-        for item in tree.findall(nodes.definition_list_item):
-            if not isinstance(item.parent.parent, addnodes.glossary):
-                continue
-            terms = [t for t in item.children if isinstance(t, nodes.term)]
-            names = [t.astext().strip() for t in terms]
-            definition = next((d for d in item.children if isinstance(d, nodes.definition)),
-                              None)
-            strong = next(definition.findall(nodes.strong), None) if definition else None
-            gloss.add(Entry(names, docname, _term_line(env, docname, names[0]) if names else 0,
-                            strong.astext() if strong else None))
+    pages = recorded(env)
+    for docname in sorted(pages):
+        for names, line, expansion in pages[docname].entries:
+            gloss.add(Entry(names, docname, line, expansion))
     return gloss
 
 
@@ -119,32 +187,30 @@ def _tokens(text: str, gloss: Glossary) -> list[str]:
     return out
 
 
-def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_docs: set[str],
-               allow: set[str], held: dict[float, str]) -> None:
-    """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id."""
-    tree = env.get_doctree(docname)
+def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: set[str],
+               allow: set[str], held: dict[float, str],
+               report: Callable[[Check, str, Any], None] = warn) -> None:
+    """``allow``: acronyms needing no entry; ``held``: registry numbers -> a fact id;
+    ``report``: where each problem goes."""
     linked: set[int] = set()
     reported: set[str] = set()
     is_glossary = docname in glossary_docs
-    for item in walk(tree):
-        if isinstance(item, addnodes.pending_xref):
-            target = str(item.get("reftarget", ""))
-            entry = gloss.by_lower.get(target.lower())
+    for item in page.items:
+        if isinstance(item, str):  # a glossary reference's target
+            entry = gloss.by_lower.get(item.lower())
             if entry is not None:
                 if not is_glossary:
-                    gloss.mark_used(target)
+                    gloss.mark_used(item)
                 linked.add(id(entry))
             continue
-        assert isinstance(item, Chunk)
-        text = str(item.text)
-        for token in _tokens(text, gloss):
+        for token in _tokens(item.text, gloss):
             entry = gloss.by_term.get(token)
             if entry is None and is_acronym(token) and token not in allow:
                 entry = gloss.by_lower.get(token.lower())
                 if entry is None:
                     if "acronym:" + token not in reported:
                         reported.add("acronym:" + token)
-                        warn(Check.ACRONYM, f"acronym {token!r} is not defined in the "
+                        report(Check.ACRONYM, f"acronym {token!r} is not defined in the "
                              "glossary: add an entry, or add it to handbook_acronym_allowlist "
                              "in conf.py with a reason", (docname, item.line))
                     continue
@@ -153,14 +219,14 @@ def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_do
             if id(entry) not in linked and "term:" + token not in reported:
                 reported.add("term:" + token)
                 entry.flagged = True  # the unlinked use is the one message about it
-                warn(Check.TERM_LINK, f"first use of glossary term {token!r} on this page "
+                report(Check.TERM_LINK, f"first use of glossary term {token!r} on this page "
                      f"is not linked: write {{term}}`{token}`", (docname, item.line))
-        check_chunk(docname, item, held)
+        check_chunk(docname, item, held, report)
     if is_glossary:
         return
-    for para in tree.findall(nodes.paragraph):
-        text = "".join(str(i.text) if isinstance(i, Chunk) else i.astext()
-                       for i in walk(para))
+    for text, line in page.paragraphs:
+        if not PARENTHESISED.search(text):  # EXPANDED alone backtracks through every word
+            continue
         for m in EXPANDED.finditer(text):
             acr = m.group(2)
             entry = gloss.by_term.get(acr)
@@ -169,27 +235,48 @@ def check_page(env: BuildEnvironment, docname: str, gloss: Glossary, glossary_do
             want = _norm(entry.expansion)
             got = " ".join(_norm(m.group(1)).split()[-len(want.split()):])
             if got != want:
-                warn(Check.EXPANSION, f"{acr} is expanded as {got!r} here but as "
+                report(Check.EXPANSION, f"{acr} is expanded as {got!r} here but as "
                      f"{entry.expansion!r} in the glossary: use one expansion",
-                     (docname, para.line or 0))
+                     (docname, line))
 
 
 def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
+    """Every page's record against the glossary. The problems found are kept in the
+    environment under a hash of everything they follow from (the records, the allowlist,
+    the registry's numbers): a rebuild that changed none of it reports them again without
+    checking again."""
     if not app.config.handbook_checks:
         return
-    gloss = collect_glossary(env)
-    glossary_docs = {e.docname for e in gloss.entries}
     allow = set(app.config.handbook_acronym_allowlist)
     held = figures_held(get_registry(env))
-    for docname in sorted(env.found_docs):
-        if docname in env.all_docs:
-            check_page(env, docname, gloss, glossary_docs, allow, held)
-    for entry in gloss.entries:
-        if not entry.used and not entry.flagged:
-            warn(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is never "
-                 f"linked from a page: link it with {{term}}`{entry.terms[0]}` or remove it",
-                 (entry.docname, entry.line))
+    pages = recorded(env)
+    checked = [(d, pages[d]) for d in sorted(env.found_docs) if d in env.all_docs and d in pages]
+    key = hashlib.sha256(pickle.dumps([checked, sorted(allow), sorted(held.items()),
+                                       sorted(pages)])).hexdigest()
+    kept = getattr(env, "handbook_glossary_found", None)
+    if kept is not None and kept[0] == key:
+        found: list[tuple[Check, str, Any]] = kept[1]
+    else:
+        found = []
+        collect = lambda check, message, location: found.append(  # noqa: E731
+            (check, message, location))
+        gloss = collect_glossary(env)
+        glossary_docs = {e.docname for e in gloss.entries}
+        for docname, page in checked:
+            check_page(docname, page, gloss, glossary_docs, allow, held, collect)
+        for entry in gloss.entries:
+            if not entry.used and not entry.flagged:
+                collect(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is "
+                        f"never linked from a page: link it with {{term}}`{entry.terms[0]}` "
+                        "or remove it", (entry.docname, entry.line))
+        env.handbook_glossary_found = (key, found)  # type: ignore[attr-defined]
+    for check, message, location in found:
+        warn(check, message, location)
 
 
 def setup_glossary(app: Sphinx) -> None:
+    # late, after other handlers that may change the tree: it is the tree Sphinx pickles
+    app.connect("doctree-read", record_page, priority=900)
+    app.connect("env-purge-doc", purge_page)
+    app.connect("env-merge-info", merge_pages)
     app.connect("env-updated", check_glossary)

@@ -4,21 +4,25 @@ pydata-sphinx-theme draws its icons with the Font Awesome solid webfont
 (``fa-solid-900.woff2``, about 110 KB, fetched by every page). After an HTML build the copy
 in the output keeps only the glyphs the site can show: those of the ``fa-*`` classes named
 in its pages and scripts, and those the theme's stylesheets use directly (admonition,
-external-link and similar icons). The cut font is cached by its inputs, so a rebuild does
-not redo it. ``handbook_subset_icons = False`` leaves the font whole.
+external-link and similar icons). The cut font is cached by its inputs, and the icon
+names found in each page by the page's content, so a rebuild neither cuts the font again
+nor rescans the pages it did not change. ``handbook_subset_icons = False`` leaves the font whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .pictures import cache_dir
+from .pictures import cache_dir, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -31,24 +35,50 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000fffff]")
 CSS_ESCAPE = re.compile(r'"\\([ef][0-9a-f]{3})"')
 
 
-def used_code_points(outdir: Path) -> set[int]:
-    styles = [p.read_text(encoding="utf-8", errors="replace")
-              for p in sorted((outdir / "_static").rglob("*.css"))]
+def _css_points(styles: list[str]) -> tuple[dict[str, int], set[int]]:
+    """The class table (icon name -> code point) and the glyphs the rules use directly."""
     table = {name: int(cp, 16) for css in styles for selectors, cp in CLASS_GLYPH.findall(css)
              for name in ICON_CLASS.findall(selectors)}
-    points = set()
+    points: set[int] = set()
     for css in styles:
         # strip the class table, then keep every glyph the rules use directly
         rules = CLASS_GLYPH.sub("", css)
         points |= {ord(ch) for ch in PRIVATE_USE.findall(rules)}
         points |= {int(cp, 16) for cp in CSS_ESCAPE.findall(rules)}
+    return table, points
+
+
+def used_code_points(outdir: Path, cache: Path | None = None) -> set[int]:
+    """The code points of the icons the site can show. With ``cache`` (a JSON file), what
+    was found in a file is kept by the file's content hash, so a rebuild scans only the
+    files it changed."""
+    old: dict[str, Any] = {}
+    if cache is not None:
+        with suppress(OSError, ValueError):
+            old = json.loads(cache.read_text(encoding="utf-8"))
+    new: dict[str, Any] = {}
+    css_paths = sorted((outdir / "_static").rglob("*.css"))
+    blobs = [p.read_bytes() for p in css_paths]
+    css_key = "css:" + hashlib.sha256(b"\0".join(blobs)).hexdigest()
+    if css_key in old:
+        table, points = dict(old[css_key][0]), set(old[css_key][1])
+    else:
+        table, points = _css_points([b.decode("utf-8", errors="replace") for b in blobs])
+    new[css_key] = [sorted([k, v] for k, v in table.items()), sorted(points)]
     names: set[str] = set()
-    for path in outdir.rglob("*"):
+    for path in sorted(outdir.rglob("*")):
         # fontawesome.js names every icon of the library; the pages do not load it
         if path.suffix in (".html", ".js") and path.name != "fontawesome.js" and path.is_file():
-            names |= set(ICON_CLASS.findall(path.read_text(encoding="utf-8", errors="replace")))
-    points |= {table[n] for n in names if n in table}
-    return points
+            data = path.read_bytes()
+            key = hashlib.sha256(data).hexdigest()
+            found = old.get(key)
+            if found is None:
+                found = sorted(set(ICON_CLASS.findall(data.decode("utf-8", errors="replace"))))
+            new[key] = found
+            names.update(found)
+    if cache is not None and new != old:  # (JSON gives lists, as written)
+        write_atomic(cache, json.dumps(new, sort_keys=True).encode("utf-8"))
+    return points | {table[n] for n in names if n in table}
 
 
 def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
@@ -58,19 +88,21 @@ def subset_icon_font(app: Sphinx, exception: Exception | None) -> None:
     font = Path(app.outdir, FONT)
     if not font.is_file():
         return
-    try:
-        from fontTools import subset
-    except ImportError:  # pragma: no cover - fontTools comes with matplotlib
-        return
     import pydata_sphinx_theme
 
     original = Path(pydata_sphinx_theme.__file__).parent.joinpath(
         "theme", "pydata_sphinx_theme", "static", *FONT.parts[1:])
     source = original if original.is_file() else font
-    points = used_code_points(Path(app.outdir))
+    points = used_code_points(Path(app.outdir),
+                              cache_dir(app.env, "icons")
+                              / f"icon-names-{app.builder.name}.json")
     key = hashlib.sha256(source.read_bytes() + repr(sorted(points)).encode()).hexdigest()[:16]
     cached = cache_dir(app.env, "icons") / f"fa-solid-900-{key}.woff2"
     if not cached.is_file():
+        try:  # imported only to cut: the import alone is a good part of a rebuild's cost
+            from fontTools import subset
+        except ImportError:  # pragma: no cover - fontTools comes with matplotlib
+            return
         cached.parent.mkdir(parents=True, exist_ok=True)
         options = subset.Options()
         options.flavor = "woff2"

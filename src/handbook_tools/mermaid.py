@@ -115,13 +115,47 @@ def variant_path(env: BuildEnvironment, digest: str, name: str, ext: str) -> Pat
     return cache_dir(env, "diagrams") / f"{digest}-{name}.{ext}"
 
 
+def page_diagrams(tree: nodes.document, docname: str) -> list[Diagram]:
+    return [Diagram(docname, node.line or 0, node["code"], node.get("alt"),
+                    node.get("print_code")) for node in tree.findall(mermaid)]
+
+
+def recorded(env: BuildEnvironment) -> dict[str, list[Diagram]]:
+    """docname -> its diagrams, noted when the page is read and kept in the environment,
+    so that collecting them does not unpickle every page's doctree on every build."""
+    if not hasattr(env, "handbook_diagrams"):
+        env.handbook_diagrams = {}  # type: ignore[attr-defined]
+    return env.handbook_diagrams  # type: ignore[attr-defined]
+
+
+def record_diagrams(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: note the diagrams of the page just read."""
+    env = app.env
+    recorded(env)[env.docname] = page_diagrams(doctree, env.docname)
+
+
+def purge_diagrams(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    recorded(env).pop(docname, None)
+
+
+def merge_diagrams(app: Sphinx, env: BuildEnvironment, docnames: set[str],
+                   other: BuildEnvironment) -> None:
+    theirs, mine = recorded(other), recorded(env)
+    for docname in docnames:
+        if docname in theirs:
+            mine[docname] = theirs[docname]
+
+
 def collect(env: BuildEnvironment) -> list[Diagram]:
+    """Every diagram of the project, page by page (from the pickled doctree for a page
+    read without this extension's record)."""
+    pages = recorded(env)
     found = []
     for docname in sorted(env.all_docs):
-        tree = env.get_doctree(docname)
-        for node in tree.findall(mermaid):
-            found.append(Diagram(docname, node.line or 0, node["code"], node.get("alt"),
-                                 node.get("print_code")))
+        if docname in pages:
+            found.extend(pages[docname])
+        else:
+            found.extend(page_diagrams(env.get_doctree(docname), docname))
     return found
 
 
@@ -287,5 +321,8 @@ def setup_mermaid(app: Sphinx) -> None:
     app.setup_extension("sphinxcontrib.mermaid")
     app.add_directive("mermaid", HandbookMermaid, override=True)
     app.add_node(mermaid, override=True, html=(html_visit, None), latex=(latex_visit, None))
+    app.connect("doctree-read", record_diagrams, priority=900)
+    app.connect("env-purge-doc", purge_diagrams)
+    app.connect("env-merge-info", merge_diagrams)
     app.connect("env-updated", render_all)
     app.connect("config-inited", no_client_side_mermaid)

@@ -17,12 +17,14 @@ SKIP = (
     nodes.citation_reference, nodes.reference, nodes.target, nodes.math, nodes.math_block,
     nodes.footnote, nodes.footnote_reference, nodes.substitution_definition,
     addnodes.pending_xref, addnodes.toctree, addnodes.index, addnodes.only,
+    # a parser's message (at doctree-read, before Sphinx filters them out) is not prose
+    nodes.system_message,
 )
 
 
 @dataclass
 class Chunk:
-    text: nodes.Text
+    text: str  #: a ``nodes.Text`` while walking a tree; plain ``str`` once recorded
     line: int
     in_title: bool
 
@@ -40,32 +42,40 @@ def _skipped(node: nodes.Node) -> bool:
     return False
 
 
-def line_of(text: nodes.Node) -> int:
-    """The source line of a text node: its block's line plus the newlines before it."""
+def line_of(text: nodes.Node, offsets: dict[int, dict[int, int]] | None = None) -> int:
+    """The source line of a text node: its block's line plus the newlines before it.
+    ``offsets`` keeps, per block, each text node's newline offset, so a walk counts each
+    block's newlines once (not once per text node: that was quadratic in long blocks)."""
     block = text.parent
     while block is not None and getattr(block, "line", None) is None:
         block = block.parent
     if block is None:
         return 0
-    offset = 0
-    for t in block.findall(nodes.Text):
-        if t is text:
-            break
-        offset += t.count("\n")
-    return int(block.line or 0) + offset
+    table = None if offsets is None else offsets.get(id(block))
+    if table is None:
+        table, offset = {}, 0
+        for t in block.findall(nodes.Text):
+            table[id(t)] = offset
+            offset += t.count("\n")
+        if offsets is not None:
+            offsets[id(block)] = table
+    return int(block.line or 0) + table.get(id(text), 0)
 
 
-def walk(node: nodes.Node, in_title: bool = False) -> Iterator[nodes.Node | Chunk]:
+def walk(node: nodes.Node, in_title: bool = False,
+         _offsets: dict[int, dict[int, int]] | None = None) -> Iterator[nodes.Node | Chunk]:
     """Yield prose chunks and glossary references in document order."""
+    if _offsets is None:
+        _offsets = {}
     if isinstance(node, addnodes.pending_xref) and node.get("reftype") == "term":
         yield node
         return
     if _skipped(node):
         return
     if isinstance(node, nodes.Text):
-        yield Chunk(node, line_of(node), in_title)
+        yield Chunk(node, line_of(node, _offsets), in_title)
         return
     title = in_title or isinstance(node, nodes.title | nodes.subtitle | nodes.caption
                                    | nodes.rubric)
     for child in node.children:
-        yield from walk(child, title)
+        yield from walk(child, title, _offsets)

@@ -14,7 +14,10 @@ itself, which saves the browser a round trip before the first paint.
 The unpurged stylesheets are kept beside the doctrees (``<doctrees>/unpurged/``, not
 published) so that the browser tests can load each page with them and with the cut ones
 and compare what they draw. The cut is cached by its inputs (the stylesheets, the pages and
-scripts, the safelist), so a rebuild that changes nothing does not run node.
+scripts, the safelist), so a rebuild that changes nothing does not run node; nor does an
+edit that brings no new word a selector can match into the pages (PurgeCSS keeps a rule by
+the words of the content, :data:`WORD`), since the cut is also cached under the set of the
+content's words that occur in the stylesheets or hold a partial attribute selector's value.
 ``handbook_purge_css = False`` leaves the stylesheets whole.
 
 Runs after the icon-font cut (which reads the whole stylesheets' icon table) and before
@@ -68,13 +71,36 @@ def _content(outdir: Path) -> list[Path]:
     return sorted(p for p in pages + scripts if p.is_file())
 
 
-def _key(styles: dict[str, bytes], content: list[Path], script: Path) -> str:
+#: what PurgeCSS's default extractor takes from every content file: the cut depends on
+#: the set of these words alone, not on the rest of the pages' text
+WORD = re.compile(rb"[A-Za-z0-9_-]+")
+#: the value of an attribute selector that PurgeCSS matches against part of a word
+#: (``[class^=toctree-l]``, ``*=``, ``$=``, ``~=``, ``|=``)
+PARTIAL = re.compile(rb"\[\s*[\w-]+\s*[\^*$|~]=\s*[\"']?([^\"'\]\s]+)")
+
+
+def _key(styles: dict[str, bytes], content: list[Path], script: Path,
+         words: bool = False) -> str:
+    """The cut's inputs: the script, the safelist, the stylesheets and the content files'
+    bytes (quick to hash), or with ``words`` the words PurgeCSS finds in them that a
+    selector of the stylesheets can match (the same for an edit of a page's prose)."""
     digest = hashlib.sha256(script.read_bytes() if script.is_file() else b"")
     digest.update(json.dumps(SAFELIST, sort_keys=True).encode())
     for rel, data in sorted(styles.items()):
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-    for path in content:
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    if words:
+        found: set[bytes] = set()
+        for path in content:
+            found.update(WORD.findall(path.read_bytes()))
+        # only a word a selector can name counts (a word of the stylesheets, or one that
+        # holds the value of a partial attribute selector): new prose runs no node
+        css = b"\n".join(styles.values())
+        named, partial = set(WORD.findall(css)), set(PARTIAL.findall(css))
+        found = {w for w in found if w in named or any(v in w for v in partial)}
+        digest.update(b"words\0" + b"\n".join(sorted(found)))
+    else:
+        for path in content:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:20]
 
 
@@ -88,8 +114,15 @@ def purge_css(outdir: Path, command: list[str] | str, cache: Path | None) -> dic
         return {}
     content = _content(outdir)
     cached = cache / _key(styles, content, SCRIPT) / "cut.json" if cache else None
+    by_words = None
+    if cache is not None and cached is not None and not cached.is_file():
+        by_words = cache / ("w" + _key(styles, content, SCRIPT, words=True)) / "cut.json"
     if cached is not None and cached.is_file():
         cut: dict[str, str] = json.loads(cached.read_text(encoding="utf-8"))
+    elif by_words is not None and by_words.is_file():  # new bytes, the same words
+        cut = json.loads(by_words.read_text(encoding="utf-8"))
+        if cached is not None:
+            write_atomic(cached, json.dumps(cut, sort_keys=True).encode("utf-8"))
     else:
         if isinstance(command, str):
             raise RuntimeError(command)
@@ -101,8 +134,9 @@ def purge_css(outdir: Path, command: list[str] | str, cache: Path | None) -> dic
             raise RuntimeError(f"{SCRIPT.name} failed: {proc.stderr.strip()[-800:]}")
         by_path = json.loads(proc.stdout)
         cut = {rel: by_path[str(static / rel)] for rel in styles}
-        if cached is not None:
-            write_atomic(cached, json.dumps(cut, sort_keys=True).encode("utf-8"))
+        for path in (cached, by_words):
+            if path is not None:
+                write_atomic(path, json.dumps(cut, sort_keys=True).encode("utf-8"))
     for rel, css in cut.items():
         (static / rel).write_text(css, encoding="utf-8")
     importer = static / IMPORTER

@@ -3,13 +3,14 @@
 A number the registry holds (10 or more, not a year) is reported with the fact that holds
 it; a grouped figure such as 170,000 that no fact holds is reported as a figure without a
 source.  The glossary's page walk (:func:`handbook_tools.glossary.check_page`) hands each
-prose chunk to :func:`check_chunk`, so a page's doctree is read once for both checks.
+prose chunk to :func:`check_chunk`, so a page's record is walked once for both checks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .problems import Check, warn
 from .prose import Chunk
@@ -48,14 +49,16 @@ def figures_held(reg: Registry) -> dict[float, str]:
     return held
 
 
-def check_chunk(docname: str, chunk: Chunk, held: dict[float, str]) -> None:
+def check_chunk(docname: str, chunk: Chunk, held: dict[float, str],
+                report: Callable[[Check, str, Any], None] = warn) -> None:
+    """``report``: where a problem goes (:func:`~.problems.warn`, or a list to replay)."""
     for raw, value in numbers(str(chunk.text)):
         if is_year(raw, value):
             continue
         fact_id = held.get(value)
         if fact_id is not None and value >= 10:
-            warn(Check.TYPED_FIGURE, f"figure {raw} is typed in prose but the registry holds "
+            report(Check.TYPED_FIGURE, f"figure {raw} is typed in prose but the registry holds "
                  f"it: write {{fact}}`{fact_id}`", (docname, chunk.line))
         elif "," in raw:
-            warn(Check.TYPED_FIGURE, f"figure {raw} is typed in prose without a source: add it "
+            report(Check.TYPED_FIGURE, f"figure {raw} is typed in prose without a source: add it "
                  "to the fact registry and cite it with {fact}", (docname, chunk.line))

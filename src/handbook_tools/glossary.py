@@ -30,11 +30,13 @@ from sphinx.environment import BuildEnvironment
 
 from .problems import Check, warn
 from .prose import Chunk, walk
-from .state import get_registry
+from .state import get_registry, keep_page_records, page_records
 from .typedfigures import check_chunk, figures_held
 
 ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*)(?![\w-])")
 EXPANDED = re.compile(r"([\w'’-]+,?(?:\s[\w'’-]+,?){0,8})\s\(([A-Z][A-Za-z0-9-]+)\)")
+#: the environment's attribute holding each page's :class:`PageProse`
+RECORDS = "handbook_prose"
 #: what every match of EXPANDED ends with: a quick test before the slow search
 PARENTHESISED = re.compile(r"\s\([A-Z][A-Za-z0-9-]+\)")
 
@@ -90,9 +92,7 @@ class PageProse:
 
 def recorded(env: BuildEnvironment) -> dict[str, PageProse]:
     """docname -> its :class:`PageProse`, kept in the environment between builds."""
-    if not hasattr(env, "handbook_prose"):
-        env.handbook_prose = {}  # type: ignore[attr-defined]
-    return env.handbook_prose  # type: ignore[attr-defined]
+    return page_records(env, RECORDS)
 
 
 def page_entries(env: BuildEnvironment, docname: str, tree: nodes.document
@@ -131,18 +131,6 @@ def record_page(app: Sphinx, doctree: nodes.document) -> None:
                                            page_entries(env, env.docname, doctree))
 
 
-def purge_page(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    recorded(env).pop(docname, None)
-
-
-def merge_pages(app: Sphinx, env: BuildEnvironment, docnames: set[str],
-                other: BuildEnvironment) -> None:
-    """``env-merge-info``: the records of the pages a parallel reader read."""
-    theirs = recorded(other)
-    mine = recorded(env)
-    for docname in docnames:
-        if docname in theirs:
-            mine[docname] = theirs[docname]
 
 
 def collect_glossary(env: BuildEnvironment) -> Glossary:
@@ -277,6 +265,5 @@ def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
 def setup_glossary(app: Sphinx) -> None:
     # late, after other handlers that may change the tree: it is the tree Sphinx pickles
     app.connect("doctree-read", record_page, priority=900)
-    app.connect("env-purge-doc", purge_page)
-    app.connect("env-merge-info", merge_pages)
+    keep_page_records(app, RECORDS)
     app.connect("env-updated", check_glossary)

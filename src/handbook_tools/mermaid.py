@@ -43,9 +43,12 @@ from sphinxcontrib.mermaid import (
 from .nodepackages import renderer_command
 from .pictures import cache_dir, include_pdf, themed_svgs
 from .problems import Check, warn
+from .state import keep_page_records, page_records
 
 logger = logging.getLogger(__name__)
 
+#: the environment's attribute holding each page's diagrams
+RECORDS = "handbook_diagrams"
 #: bump to re-render every cached diagram after a change of how they are drawn
 RENDER_VERSION = "3"
 VARIANTS = {"html": (("light", "svg", "default"), ("dark", "svg", "dark")),
@@ -123,27 +126,13 @@ def page_diagrams(tree: nodes.document, docname: str) -> list[Diagram]:
 def recorded(env: BuildEnvironment) -> dict[str, list[Diagram]]:
     """docname -> its diagrams, noted when the page is read and kept in the environment,
     so that collecting them does not unpickle every page's doctree on every build."""
-    if not hasattr(env, "handbook_diagrams"):
-        env.handbook_diagrams = {}  # type: ignore[attr-defined]
-    return env.handbook_diagrams  # type: ignore[attr-defined]
+    return page_records(env, RECORDS)
 
 
 def record_diagrams(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: note the diagrams of the page just read."""
     env = app.env
     recorded(env)[env.docname] = page_diagrams(doctree, env.docname)
-
-
-def purge_diagrams(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    recorded(env).pop(docname, None)
-
-
-def merge_diagrams(app: Sphinx, env: BuildEnvironment, docnames: set[str],
-                   other: BuildEnvironment) -> None:
-    theirs, mine = recorded(other), recorded(env)
-    for docname in docnames:
-        if docname in theirs:
-            mine[docname] = theirs[docname]
 
 
 def collect(env: BuildEnvironment) -> list[Diagram]:
@@ -322,7 +311,6 @@ def setup_mermaid(app: Sphinx) -> None:
     app.add_directive("mermaid", HandbookMermaid, override=True)
     app.add_node(mermaid, override=True, html=(html_visit, None), latex=(latex_visit, None))
     app.connect("doctree-read", record_diagrams, priority=900)
-    app.connect("env-purge-doc", purge_diagrams)
-    app.connect("env-merge-info", merge_diagrams)
+    keep_page_records(app, RECORDS)
     app.connect("env-updated", render_all)
     app.connect("config-inited", no_client_side_mermaid)

@@ -172,3 +172,32 @@ def data_for_page(env: BuildEnvironment, name: str) -> Any:
 
 def today(env: BuildEnvironment) -> dt.date:
     return reference_date(env.config.handbook_today)
+
+
+# ------------------------------------------------------------------------ page records
+
+def page_records(env: BuildEnvironment, attr: str) -> dict[str, Any]:
+    """docname -> what a check noted of that page when it was read (at ``doctree-read``),
+    kept in the environment under ``attr`` between builds, so that a check over every page
+    does not unpickle every page's doctree on every build."""
+    if not hasattr(env, attr):
+        setattr(env, attr, {})
+    records: dict[str, Any] = getattr(env, attr)
+    return records
+
+
+def keep_page_records(app: Sphinx, attr: str) -> None:
+    """Drop a page's record when the page is removed or reread (``env-purge-doc``) and take
+    the records of the pages a parallel reader read (``env-merge-info``)."""
+    def purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+        page_records(env, attr).pop(docname, None)
+
+    def merge(app: Sphinx, env: BuildEnvironment, docnames: set[str],
+              other: BuildEnvironment) -> None:
+        theirs, mine = page_records(other, attr), page_records(env, attr)
+        for docname in docnames:
+            if docname in theirs:
+                mine[docname] = theirs[docname]
+
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)

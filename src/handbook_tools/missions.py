@@ -109,8 +109,11 @@ def mission_code(missions: Missions) -> tuple[str, str]:
                                                      else "today")
         lines.append(f'    {m.id}["<b>{mermaid_label(m.name)}</b><br/>{span}"]')
         alt.append(f"{m.name}, {span}.")
+    drawn = {m.id for m in missions.items}
     for m in missions.items:
-        if m.next:
+        # a transition to a mission left out for a data error (reported where it is) is
+        # left out too: Mermaid would draw the bare id as a box of its own
+        if m.next in drawn:
             trig = mermaid_label(m.trigger or "")
             arrow = f' -->|"{trig}"| ' if trig else " --> "
             lines.append(f"    {m.id}{arrow}{m.next}")

@@ -137,6 +137,31 @@ def test_new_glossary_entry_is_checked_on_pages_not_reread(tmp_path: Path, build
     assert build(src, freshenv=False).messages() == []
 
 
+def test_glossary_checks_of_unchanged_pages_are_kept_and_used_terms_follow_edits(
+        tmp_path: Path, build) -> None:
+    """The glossary checks run again only for the pages whose record changed: an
+    unchanged page's problem is still reported when another page is edited, and a term
+    that only the edited page linked becomes "never linked" when the link goes."""
+    src = project(tmp_path / "p", {
+        "p1": "# Page one\n\nThe QXZ arrived in 2004.\n",
+        "p2": "# Page two\n\nThe {term}`Coalition` grew.\n"})
+    glossary = src / "glossary.md"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "```\n", "\nCoalition\n  **Coalition forces**. The states that sent troops.\n```\n"),
+        encoding="utf-8")
+    qxz = ("p1.md:3: acronym 'QXZ' is not defined in the glossary: add an entry, or add it "
+           "to handbook_acronym_allowlist in conf.py with a reason (acronym)")
+    assert build(src).messages() == [qxz]
+    (src / "p2.md").write_text("# Page two\n\nThe states' forces grew.\n", encoding="utf-8")
+    again = build(src, freshenv=False)
+    assert read_pages(again) == ["p2"]
+    unused = [m for m in again.messages() if "never linked" in m]
+    assert again.messages() == [qxz, *unused] and len(unused) == 1 and "'Coalition'" in unused[0]
+    (src / "p2.md").write_text("# Page two\n\nThe {term}`Coalition` grew again.\n",
+                               encoding="utf-8")
+    assert build(src, freshenv=False).messages() == [qxz]
+
+
 def test_register_follows_uses_and_titles_and_is_not_rewritten_without_change(
         tmp_path: Path, build) -> None:
     src = project(tmp_path / "p", {"p1": "# Page one\n\n{fact}`troops.2024` are there.\n",

@@ -4,10 +4,13 @@ that sends them, as a static host does."""
 from __future__ import annotations
 
 import gzip
+import os
+import time
 import urllib.request
 from pathlib import Path
 
 import brotli
+import pytest
 
 from handbook_tools.compress import MIN_SIZE, precompress
 from handbook_tools.localserver import serve_folder
@@ -48,8 +51,8 @@ def test_rebuild_uses_the_cache_and_removes_stale_copies(tmp_path: Path) -> None
     cache = tmp_path / "cache"
     first = precompress(site, cache)
     assert first["compressed"] == 4 and first["cached"] == 0
-    again = precompress(site, cache)
-    assert again["compressed"] == 0 and again["cached"] == 4
+    again = precompress(site, cache)  # nothing changed: no copy made or read again
+    assert again["compressed"] == 0 and again["cached"] == 0 and again["kept"] == 2
     (site / "index.html").write_bytes(PAGE.replace(b"coalition", b"mission"))
     (site / "_static" / "site.css").unlink()
     changed = precompress(site, cache)
@@ -57,6 +60,48 @@ def test_rebuild_uses_the_cache_and_removes_stale_copies(tmp_path: Path) -> None
     assert not (site / "_static" / "site.css.gz").exists()
     assert not (site / "_static" / "site.css.br").exists()
     assert b"mission" in gzip.decompress((site / "index.html.gz").read_bytes())
+    # the same bytes again: the copies come from the cache
+    (site / "index.html").write_bytes(PAGE)
+    back = precompress(site, cache)
+    assert back["compressed"] == 0 and back["cached"] == 2
+    assert gzip.decompress((site / "index.html.gz").read_bytes()) == PAGE
+
+
+def test_a_rebuild_reads_only_the_files_it_changed(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose size and time are those of the last run (and old enough: not written
+    in the clock tick of the record) is not read again; a changed file, or one whose copy
+    was removed or altered, gets its copies made again."""
+    site = _site(tmp_path / "site")
+    (site / "other.html").write_bytes(PAGE.replace(b"said", b"wrote"))
+    old = time.time_ns() - 60 * 10**9  # a minute ago: past the racy window
+    for path in site.rglob("*"):
+        os.utime(path, ns=(old, old))
+    cache = tmp_path / "cache"
+    precompress(site, cache)
+    for path in site.rglob("*"):
+        os.utime(path, ns=(old, old))
+    precompress(site, cache)  # records the copies' times
+    read: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    (site / "other.html").write_bytes(PAGE.replace(b"said", b"denied"))
+    (site / "_static" / "site.css.br").unlink()
+    (site / "index.html.gz").write_bytes(b"tampered")
+    counts = precompress(site, cache)
+    assert "other.html" in read and "site.css" in read and "index.html" in read
+    assert counts["kept"] == 0 and counts["files"] == 3
+    assert brotli.decompress((site / "_static" / "site.css.br").read_bytes()) == \
+        (site / "_static" / "site.css").read_bytes()
+    assert gzip.decompress((site / "index.html.gz").read_bytes()) == PAGE
+    assert b"denied" in brotli.decompress((site / "other.html.br").read_bytes())
+    read.clear()
+    for path in site.rglob("*"):
+        os.utime(path, ns=(old, old))
+    precompress(site, cache)  # records the new times
+    read.clear()
+    counts = precompress(site, cache)
+    assert counts["kept"] == 3 and read == [], read
 
 
 def _get(url: str, encoding: str | None) -> tuple[dict[str, str], bytes]:
@@ -85,7 +130,8 @@ def test_server_sends_the_copy_the_client_accepts(tmp_path: Path) -> None:
         assert "Content-Encoding" not in headers and body == PAGE
 
 
-def test_scripts_no_page_loads_get_no_copies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cached", [False, True])
+def test_scripts_no_page_loads_get_no_copies(tmp_path: Path, cached: bool) -> None:
     """A script of _static/ that no page loads (the theme's whole fontawesome.js, which
     the book's templates leave out) is not compressed; the scripts pages load are."""
     site = _site(tmp_path / "site")
@@ -98,15 +144,20 @@ def test_scripts_no_page_loads_get_no_copies(tmp_path: Path) -> None:
     (site / "sub").mkdir()
     (site / "sub" / "page.html").write_bytes(
         PAGE + b'<script defer src="../_static/loaded.js?v=1"></script>')
-    counts = precompress(site, None)
+    cache = tmp_path / "cache" if cached else None
+    counts = precompress(site, cache)
     assert counts["unloaded"] == 1
     assert (site / "_static" / "loaded.js.br").is_file()
     assert not (site / "_static" / "unused.js.br").exists()
     assert not (site / "_static" / "unused.js.gz").exists()
     # once a page loads it, it gets its copies
     (site / "index.html").write_bytes(PAGE + b"<script src='_static/unused.js'></script>")
-    precompress(site, None)
+    precompress(site, cache)
     assert brotli.decompress((site / "_static" / "unused.js.br").read_bytes()) == script
+    # and when no page loads it any more, its copies go
+    (site / "index.html").write_bytes(PAGE)
+    precompress(site, cache)
+    assert not (site / "_static" / "unused.js.br").exists()
 
 
 def test_files_with_the_same_bytes_get_their_copies(tmp_path: Path) -> None:

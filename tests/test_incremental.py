@@ -13,7 +13,11 @@ project, changes one thing, and rebuilds with the same environment (``freshenv=F
   and a rebuild with no change does not write the register again;
 - a diagram added in the second build is rendered, and a diagram's missing text
   alternative is reported on every build;
-- the edition page is read again when a tag or the commit changes, and only then.
+- the edition page is read again when a tag or the commit changes, and only then;
+- the steps over the built site that read only the files a build rewrote (the built-link
+  check, the stylesheet cut, the pre-compressed copies) find what a fresh build finds: a
+  broken link added to one page, an id removed that an unchanged page links to, a class
+  of the theme's stylesheet that only the edited page uses.
 """
 
 from __future__ import annotations
@@ -70,6 +74,51 @@ def test_undefined_acronym_added_to_one_page_fails_the_rebuild(tmp_path: Path, b
     assert brotli.decompress((third.outdir / "p2.html.br").read_bytes()) == page.read_bytes()
 
 
+def test_broken_built_link_added_in_a_rebuild_fails_it(tmp_path: Path, build) -> None:
+    """The built-link check parses only the pages a build rewrote: a broken link added to
+    one page is reported, as is a link of a page NOT rewritten to an id that an edit of
+    another page removed; and both again on a rebuild with no change."""
+    src = project(tmp_path / "p", {
+        "p1": '# Page one\n\nSee <a href="p2.html#kept">the kept part</a>.\n',
+        "p2": '# Page two\n\n<span id="kept">Kept.</span> Plain prose.\n'})
+    assert build(src).messages() == []
+    append(src / "p2.md", '\nSee <a href="missing.html">the missing page</a>.\n')
+    again = build(src, freshenv=False)
+    assert read_pages(again) == ["p2"]
+    expected = ["p2.md:5: broken internal link 'missing.html' in p2.html: no such file "
+                "(link)"]
+    assert again.messages() == expected
+    (src / "p2.md").write_text("# Page two\n\nPlain prose, the span gone.\n",
+                               encoding="utf-8")
+    third = build(src, freshenv=False)
+    assert read_pages(third) == ["p2"]
+    expected = ["p1.md:3: broken internal link 'p2.html#kept' in p1.html: no element with id "
+                "'kept' (link)"]
+    assert third.messages() == expected
+    assert build(src, freshenv=False).messages() == expected
+
+
+def test_class_new_on_the_edited_page_keeps_its_rule(tmp_path: Path, build) -> None:
+    """The stylesheet cut reads only the pages a build rewrote: a class of the theme's
+    stylesheet that only the edited page uses keeps its rule in the cut, and loses it
+    when the page drops it again."""
+    src = project(tmp_path / "p", {"p1": "# Page one\n\nPlain prose.\n",
+                                   "p2": "# Page two\n\nMore plain prose.\n"})
+    first = build(src)
+    assert first.messages() == []
+    css = first.outdir / "_static" / "basic.css"
+    assert ".viewcode-block" not in css.read_text(encoding="utf-8")
+    append(src / "p2.md", '\n<span class="viewcode-block">Code.</span>\n')
+    again = build(src, freshenv=False)
+    assert read_pages(again) == ["p2"] and again.messages() == []
+    assert ".viewcode-block" in css.read_text(encoding="utf-8")
+    assert brotli.decompress(css.with_name(css.name + ".br").read_bytes()) == css.read_bytes()
+    (src / "p2.md").write_text("# Page two\n\nMore plain prose.\n", encoding="utf-8")
+    third = build(src, freshenv=False)
+    assert read_pages(third) == ["p2"]
+    assert ".viewcode-block" not in css.read_text(encoding="utf-8")
+
+
 def test_new_glossary_entry_is_checked_on_pages_not_reread(tmp_path: Path, build) -> None:
     """A term added to the glossary makes an unchanged page's plain use of it an unlinked
     use: the page is not reread, its recorded prose is checked against the new glossary."""
@@ -86,6 +135,31 @@ def test_new_glossary_entry_is_checked_on_pages_not_reread(tmp_path: Path, build
     (src / "p1.md").write_text("# Page one\n\nThe {term}`Coalition` left in 2011.\n",
                                encoding="utf-8")
     assert build(src, freshenv=False).messages() == []
+
+
+def test_glossary_checks_of_unchanged_pages_are_kept_and_used_terms_follow_edits(
+        tmp_path: Path, build) -> None:
+    """The glossary checks run again only for the pages whose record changed: an
+    unchanged page's problem is still reported when another page is edited, and a term
+    that only the edited page linked becomes "never linked" when the link goes."""
+    src = project(tmp_path / "p", {
+        "p1": "# Page one\n\nThe QXZ arrived in 2004.\n",
+        "p2": "# Page two\n\nThe {term}`Coalition` grew.\n"})
+    glossary = src / "glossary.md"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace(
+        "```\n", "\nCoalition\n  **Coalition forces**. The states that sent troops.\n```\n"),
+        encoding="utf-8")
+    qxz = ("p1.md:3: acronym 'QXZ' is not defined in the glossary: add an entry, or add it "
+           "to handbook_acronym_allowlist in conf.py with a reason (acronym)")
+    assert build(src).messages() == [qxz]
+    (src / "p2.md").write_text("# Page two\n\nThe states' forces grew.\n", encoding="utf-8")
+    again = build(src, freshenv=False)
+    assert read_pages(again) == ["p2"]
+    unused = [m for m in again.messages() if "never linked" in m]
+    assert again.messages() == [qxz, *unused] and len(unused) == 1 and "'Coalition'" in unused[0]
+    (src / "p2.md").write_text("# Page two\n\nThe {term}`Coalition` grew again.\n",
+                               encoding="utf-8")
+    assert build(src, freshenv=False).messages() == [qxz]
 
 
 def test_register_follows_uses_and_titles_and_is_not_rewritten_without_change(

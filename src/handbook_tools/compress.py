@@ -19,17 +19,18 @@ no page loads gets no copies: the theme ships its whole Font Awesome library
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .pictures import cache_dir, write_atomic
+from .filedigests import file_digests, record_path
+from .pictures import cache_dir, read_json, write_atomic, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -85,32 +86,66 @@ def _packed(data: bytes, digest: str, cache: Path | None
     return packs, compressed, from_cache
 
 
+def _stat(path: Path) -> list[int] | None:
+    with suppress(OSError):
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns]
+    return None
+
+
 def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     """Write the ``.gz`` and ``.br`` copies of ``outdir``'s text files; remove stale ones.
-    Returns the number of files, copies written from scratch and copies taken from cache.
+    Returns the number of files, copies written from scratch, copies taken from cache and
+    files left as they were.
 
-    Each distinct content is compressed once, in threads, one a CPU (zlib and Brotli
-    release the GIL): a clean build's Brotli takes half the time on two cores. Each copy is
-    made from its file's bytes alone, so the result does not depend on the order."""
-    counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0}
+    With ``cache``, a file whose content (:func:`filedigests.file_digests`: read only when
+    its size or time changed) and copies are those of the last run is left as it is, so a
+    rebuild reads only the files it wrote. Each distinct content is compressed once, in
+    threads, one a CPU (zlib and Brotli release the GIL): a clean build's Brotli takes half
+    the time on two cores. Each copy is made from its file's bytes alone, so the result
+    does not depend on the order."""
+    counts = {"files": 0, "compressed": 0, "cached": 0, "kept": 0, "removed": 0,
+              "unloaded": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
-    files = [(path, path.read_bytes()) for path in text_files(outdir)]
-    loaded = {name.decode("utf-8", errors="replace") for path, data in files
-              if path.suffix == ".html" and static not in path.parents
-              for name in SCRIPT_SRC.findall(data)}
+    paths = text_files(outdir)
+    sums = file_digests(outdir, paths, record_path(cache, outdir, "text") if cache else None)
+    made_at = record_path(cache, outdir, "copies") if cache else None
+    kept = read_json(made_at, {}) if made_at else {}
+    kept_files = kept.get("files") if isinstance(kept, dict) else None
+    kept_files = kept_files if isinstance(kept_files, dict) else {}
+    kept_scripts = kept.get("scripts") if isinstance(kept, dict) else None
+    kept_scripts = kept_scripts if isinstance(kept_scripts, dict) else {}
+    # the scripts the pages load, by each page's digest
+    scripts: dict[str, list[str]] = {}
+    for path in paths:
+        if path.suffix == ".html" and static not in path.parents:
+            found = kept_scripts.get(sums[path])
+            scripts[sums[path]] = found if isinstance(found, list) else sorted(
+                {n.decode("utf-8", "replace") for n in SCRIPT_SRC.findall(path.read_bytes())})
+    loaded = {name for names in scripts.values() for name in names}
+    made: dict[str, list[Any]] = {}  # file -> [digest, {suffix: its copy's stat}]
     contents: dict[str, bytes] = {}  # digest -> bytes (two files may hold the same)
     targets: list[tuple[Path, str]] = []
-    for path, data in files:
-        if len(data) < MIN_SIZE:
+    for path in paths:
+        if path.stat().st_size < MIN_SIZE:
             continue
         if path.suffix == ".js" and static in path.parents and path.name not in loaded:
             counts["unloaded"] += 1
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        contents.setdefault(digest, data)
+        rel, digest = path.relative_to(outdir).as_posix(), sums[path]
+        before = kept_files.get(rel)
+        if (isinstance(before, list) and len(before) == 2 and before[0] == digest
+                and isinstance(before[1], dict) and all(
+                _stat(path.with_name(path.name + suffix)) == stat
+                for suffix, stat in before[1].items())):
+            counts["kept"] += 1
+            made[rel] = before
+            wanted.update(path.with_name(path.name + suffix) for suffix in before[1])
+            continue
+        contents.setdefault(digest, path.read_bytes())
         targets.append((path, digest))
-    counts["files"] = len(targets)
+    counts["files"] = len(targets) + counts["kept"]
     order = sorted(contents, key=lambda d: -len(contents[d]))  # largest first
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         done = dict(zip(order, pool.map(lambda d: _packed(contents[d], d, cache), order),
@@ -119,50 +154,31 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
         counts["compressed"] += compressed
         counts["cached"] += from_cache
     for path, digest in targets:
+        copies: dict[str, list[int] | None] = {}
         for suffix, packed in done[digest][0].items():
             if packed is None or len(packed) >= len(contents[digest]):
                 continue
             target = path.with_name(path.name + suffix)
             _write_if_changed(target, packed)
             wanted.add(target)
+            copies[suffix] = _stat(target)
+        made[path.relative_to(outdir).as_posix()] = [digest, copies]
     for suffix in ENCODINGS:
         for copy in sorted(outdir.rglob(f"*{suffix}")):
             original = copy.with_name(copy.name[: -len(suffix)])
             if original.suffix in SUFFIXES and copy not in wanted:
                 copy.unlink()
                 counts["removed"] += 1
+    if made_at is not None:
+        write_json(made_at, {"files": made, "scripts": scripts})
     return counts
-
-
-def site_state(outdir: Path) -> str:
-    """A digest of the site's text files (path and bytes: Sphinx and the stylesheet cut
-    rewrite some on every build, with the same bytes) and of the copies (path, size and
-    time: only this module writes them)."""
-    digest = hashlib.sha256()
-    for path in sorted(outdir.rglob("*")):
-        if path.suffix in ENCODINGS:
-            stat = path.stat()
-            digest.update(f"{path.relative_to(outdir)}\0{stat.st_size}\0"
-                          f"{stat.st_mtime_ns}\n".encode())
-        elif path.suffix in SUFFIXES and path.is_file() and not path.is_symlink():
-            digest.update(f"{path.relative_to(outdir)}\0".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def precompress_site(app: Sphinx, exception: Exception | None) -> None:
     if (exception is not None or app.builder.name not in ("html", "dirhtml")
             or not app.config.handbook_precompress):
         return
-    outdir, cache = Path(app.outdir), cache_dir(app.env, "compressed")
-    # the site's text files and copies as the last run left them: nothing changed since,
-    # nothing to do (no copy or cached copy is read)
-    seen = cache / f"site-{hashlib.sha256(str(outdir).encode()).hexdigest()[:16]}.state"
-    with suppress(OSError):
-        if seen.read_text(encoding="utf-8") == site_state(outdir):
-            return
-    counts = precompress(outdir, cache)
-    write_atomic(seen, site_state(outdir).encode("utf-8"))
+    counts = precompress(Path(app.outdir), cache_dir(app.env, "compressed"))
     logger.verbose(f"pre-compressed copies: {counts}")
 
 

@@ -18,7 +18,6 @@ import csv
 import hashlib
 import io
 import json
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxRole
 
-from .pictures import cache_dir, write_atomic
+from .pictures import cache_dir, read_json, write_json
 from .problems import Check, warn
 from .publishers import Attribution, best_standing
 from .registry import Fact, Registry
@@ -137,14 +136,13 @@ def cached_files(app: Sphinx) -> dict[str, str]:
         digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"-")
     cached = cache_dir(app.env, "downloads") / f"{digest.hexdigest()[:24]}.json"
-    with suppress(OSError, ValueError):
-        found = json.loads(cached.read_text(encoding="utf-8"))
-        if isinstance(found, dict) and set(found) == set(FILES):
-            return found
+    found = read_json(cached)
+    if isinstance(found, dict) and set(found) == set(FILES):
+        return found
     bib = "".join(p.read_text(encoding="utf-8") for p in bib_paths(app.env) if p.is_file())
     files = render_files(reg, get_attributions(app.env), bib, str(app.config.version),
                          str(app.config.project))
-    write_atomic(cached, json.dumps(files, ensure_ascii=False).encode("utf-8"))
+    write_json(cached, files)
     return files
 
 

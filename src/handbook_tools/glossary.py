@@ -11,7 +11,9 @@ The same walk of each page feeds the ``typed-figure`` check (:mod:`handbook_tool
 What the checks need of a page (its prose chunks and glossary references in order, its
 paragraphs, the glossary entries it defines) is recorded when the page is read
 (``doctree-read``, merged from parallel readers, dropped with the page), so the checks run
-on every build, over every page, without unpickling a doctree.
+on every build, over every page, without unpickling a doctree; what each page's check
+found is kept, and checked again only when the page's record, the glossary or a setting
+changed.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ class PageProse:
     paragraphs: list[tuple[str, int]]
     #: the glossary entries the page defines: their terms, line and expansion
     entries: list[tuple[list[str], int, str | None]]
+    #: a hash of the above, taken when the page is read (the checks' key for the page)
+    digest: bytes = b""
 
 
 def recorded(env: BuildEnvironment) -> dict[str, PageProse]:
@@ -111,6 +115,10 @@ def page_entries(env: BuildEnvironment, docname: str, tree: nodes.document
     return entries
 
 
+def _page_key(page: PageProse) -> bytes:
+    return hashlib.sha256(pickle.dumps([page.items, page.paragraphs, page.entries])).digest()
+
+
 def record_page(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: keep what the checks need of the page just read."""
     if not app.config.handbook_checks:
@@ -127,8 +135,9 @@ def record_page(app: Sphinx, doctree: nodes.document) -> None:
         text = "".join(str(i.text) if isinstance(i, Chunk) else i.astext()
                        for i in walk(para))
         paragraphs.append((text, para.line or 0))
-    recorded(env)[env.docname] = PageProse(items, paragraphs,
-                                           page_entries(env, env.docname, doctree))
+    page = PageProse(items, paragraphs, page_entries(env, env.docname, doctree))
+    page.digest = _page_key(page)
+    recorded(env)[env.docname] = page
 
 
 
@@ -229,37 +238,53 @@ def check_page(docname: str, page: PageProse, gloss: Glossary, glossary_docs: se
 
 
 def check_glossary(app: Sphinx, env: BuildEnvironment) -> None:
-    """Every page's record against the glossary. The problems found are kept in the
-    environment under a hash of everything they follow from (the records, the allowlist,
-    the registry's numbers): a rebuild that changed none of it reports them again without
-    checking again."""
+    """Every page's record against the glossary, page by page. What a page's check found
+    (its problems, the entries it links and those it uses unlinked) is kept in the
+    environment under a hash of everything it follows from (the page's record, the
+    glossary's entries, the allowlist, the registry's numbers): a rebuild checks again only
+    the pages whose record changed, or every page when the glossary or a setting did."""
     if not app.config.handbook_checks:
         return
     allow = set(app.config.handbook_acronym_allowlist)
     held = figures_held(get_registry(env))
     pages = recorded(env)
     checked = [(d, pages[d]) for d in sorted(env.found_docs) if d in env.all_docs and d in pages]
-    key = hashlib.sha256(pickle.dumps([checked, sorted(allow), sorted(held.items()),
-                                       sorted(pages)])).hexdigest()
-    kept = getattr(env, "handbook_glossary_found", None)
-    if kept is not None and kept[0] == key:
-        found: list[tuple[Check, str, Any]] = kept[1]
-    else:
-        found = []
-        collect = lambda check, message, location: found.append(  # noqa: E731
-            (check, message, location))
-        gloss = collect_glossary(env)
-        glossary_docs = {e.docname for e in gloss.entries}
-        for docname, page in checked:
-            check_page(docname, page, gloss, glossary_docs, allow, held, collect)
+    gloss = collect_glossary(env)
+    glossary_docs = {e.docname for e in gloss.entries}
+    common = pickle.dumps([[(e.terms, e.docname, e.line, e.expansion) for e in gloss.entries],
+                           sorted(allow), sorted(held.items())])
+    kept: dict[str, tuple[bytes, list[tuple[Check, str, Any]], list[int], list[int]]] = \
+        getattr(env, "handbook_glossary_pages", {})
+    now: dict[str, tuple[bytes, list[tuple[Check, str, Any]], list[int], list[int]]] = {}
+    for docname, page in checked:
+        key = hashlib.sha256(common + docname.encode() + b"\0"
+                             + (page.digest or _page_key(page))).digest()
+        if docname in kept and kept[docname][0] == key:
+            now[docname] = kept[docname]
+            continue
+        # a fresh copy of the entries: what this page marks used or flagged is its own
+        mine = Glossary()
         for entry in gloss.entries:
-            if not entry.used and not entry.flagged:
-                collect(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is "
-                        f"never linked from a page: link it with {{term}}`{entry.terms[0]}` "
-                        "or remove it", (entry.docname, entry.line))
-        env.handbook_glossary_found = (key, found)  # type: ignore[attr-defined]
-    for check, message, location in found:
-        warn(check, message, location)
+            mine.add(Entry(entry.terms, entry.docname, entry.line, entry.expansion))
+        found: list[tuple[Check, str, Any]] = []
+        check_page(docname, page, mine, glossary_docs, allow, held,
+                   lambda *problem, into=found: into.append(problem))
+        now[docname] = (key, found,
+                        [i for i, e in enumerate(mine.entries) if e.used],
+                        [i for i, e in enumerate(mine.entries) if e.flagged])
+    env.handbook_glossary_pages = now  # type: ignore[attr-defined]
+    for _key, found, used, flagged in now.values():
+        for i in used:
+            gloss.entries[i].used = True
+        for i in flagged:
+            gloss.entries[i].flagged = True
+        for check, message, location in found:
+            warn(check, message, location)
+    for entry in gloss.entries:
+        if not entry.used and not entry.flagged:
+            warn(Check.UNUSED_TERM, f"glossary entry {' / '.join(entry.terms)!r} is never "
+                 f"linked from a page: link it with {{term}}`{entry.terms[0]}` or remove it",
+                 (entry.docname, entry.line))
 
 
 def setup_glossary(app: Sphinx) -> None:

@@ -12,17 +12,16 @@ nor rescans the pages it did not change. ``handbook_subset_icons = False`` leave
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .pictures import cache_dir, write_atomic
+from .filedigests import file_digests, record_path
+from .pictures import cache_dir, read_json, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +49,13 @@ def _css_points(styles: list[str]) -> tuple[dict[str, int], set[int]]:
 
 def used_code_points(outdir: Path, cache: Path | None = None) -> set[int]:
     """The code points of the icons the site can show. With ``cache`` (a JSON file), what
-    was found in a file is kept by the file's content hash, so a rebuild scans only the
-    files it changed."""
+    was found in a file is kept by the file's content hash, and the hashes by the files'
+    sizes and times (:mod:`handbook_tools.filedigests`), so a rebuild reads only the files
+    it changed."""
     old: dict[str, Any] = {}
     if cache is not None:
-        with suppress(OSError, ValueError):
-            old = json.loads(cache.read_text(encoding="utf-8"))
+        kept = read_json(cache, {})
+        old = kept if isinstance(kept, dict) else {}
     new: dict[str, Any] = {}
     css_paths = sorted((outdir / "_static").rglob("*.css"))
     blobs = [p.read_bytes() for p in css_paths]
@@ -66,18 +66,19 @@ def used_code_points(outdir: Path, cache: Path | None = None) -> set[int]:
         table, points = _css_points([b.decode("utf-8", errors="replace") for b in blobs])
     new[css_key] = [sorted([k, v] for k, v in table.items()), sorted(points)]
     names: set[str] = set()
-    for path in sorted(outdir.rglob("*")):
-        # fontawesome.js names every icon of the library; the pages do not load it
-        if path.suffix in (".html", ".js") and path.name != "fontawesome.js" and path.is_file():
-            data = path.read_bytes()
-            key = hashlib.sha256(data).hexdigest()
-            found = old.get(key)
-            if found is None:
-                found = sorted(set(ICON_CLASS.findall(data.decode("utf-8", errors="replace"))))
-            new[key] = found
-            names.update(found)
+    # fontawesome.js names every icon of the library; the pages do not load it
+    content = [path for path in sorted(outdir.rglob("*")) if path.suffix in (".html", ".js")
+               and path.name != "fontawesome.js" and path.is_file()]
+    record = record_path(cache.parent, outdir, cache.stem) if cache is not None else None
+    for path, key in file_digests(outdir, content, record).items():
+        found = old.get(key)
+        if found is None:
+            found = sorted(set(ICON_CLASS.findall(path.read_text(encoding="utf-8",
+                                                                 errors="replace"))))
+        new[key] = found
+        names.update(found)
     if cache is not None and new != old:  # (JSON gives lists, as written)
-        write_atomic(cache, json.dumps(new, sort_keys=True).encode("utf-8"))
+        write_json(cache, new)
     return points | {table[n] for n in names if n in table}
 
 

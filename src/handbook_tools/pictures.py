@@ -9,10 +9,11 @@ builds give the same bytes (:func:`include_pdf`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 
@@ -29,6 +30,21 @@ def write_atomic(path: Path, data: bytes) -> None:
     part = path.with_name(path.name + ".part")
     part.write_bytes(data)
     os.replace(part, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    """The JSON that :func:`write_json` kept at PATH; DEFAULT when there is none or it
+    cannot be read (a cache that is missing or damaged is rebuilt, never trusted)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Keep DATA as JSON at PATH (keys sorted, so the same data gives the same bytes),
+    atomically."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
 def cache_dir(env: BuildEnvironment, kind: str) -> Path:

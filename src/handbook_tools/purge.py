@@ -35,8 +35,9 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
+from .filedigests import file_digests, record_path
 from .nodepackages import node_command
-from .pictures import cache_dir, write_atomic
+from .pictures import cache_dir, read_json, write_json
 from .problems import Check, warn
 
 #: stylesheets under ``_static`` that are cut (the theme's and Sphinx's own; Pygments'
@@ -79,28 +80,53 @@ WORD = re.compile(rb"[A-Za-z0-9_-]+")
 PARTIAL = re.compile(rb"\[\s*[\w-]+\s*[\^*$|~]=\s*[\"']?([^\"'\]\s]+)")
 
 
-def _key(styles: dict[str, bytes], content: list[Path], script: Path,
-         words: bool = False) -> str:
-    """The cut's inputs: the script, the safelist, the stylesheets and the content files'
-    bytes (quick to hash), or with ``words`` the words PurgeCSS finds in them that a
-    selector of the stylesheets can match (the same for an edit of a page's prose)."""
+def _base_digest(styles: dict[str, bytes], script: Path) -> hashlib._Hash:
+    """The cut's inputs other than the content: the script, the safelist, the stylesheets."""
     digest = hashlib.sha256(script.read_bytes() if script.is_file() else b"")
     digest.update(json.dumps(SAFELIST, sort_keys=True).encode())
     for rel, data in sorted(styles.items()):
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-    if words:
-        found: set[bytes] = set()
-        for path in content:
-            found.update(WORD.findall(path.read_bytes()))
-        # only a word a selector can name counts (a word of the stylesheets, or one that
-        # holds the value of a partial attribute selector): new prose runs no node
-        css = b"\n".join(styles.values())
-        named, partial = set(WORD.findall(css)), set(PARTIAL.findall(css))
-        found = {w for w in found if w in named or any(v in w for v in partial)}
-        digest.update(b"words\0" + b"\n".join(sorted(found)))
-    else:
-        for path in content:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest
+
+
+def _key(styles: dict[str, bytes], sums: dict[Path, str], script: Path) -> str:
+    """The cut's inputs, the content files by their digests (``sums``)."""
+    digest = _base_digest(styles, script)
+    for path in sorted(sums):
+        digest.update(bytes.fromhex(sums[path]))
+    return digest.hexdigest()[:20]
+
+
+def _selector_words(data: bytes, named: set[bytes], partial: set[bytes]) -> list[str]:
+    """The words PurgeCSS finds in a content file that a selector can match: a word of
+    the stylesheets, or one that holds the value of a partial attribute selector."""
+    return sorted(w.decode("ascii") for w in set(WORD.findall(data))
+                  if w in named or any(v in w for v in partial))
+
+
+def _words_key(styles: dict[str, bytes], sums: dict[Path, str], script: Path,
+               cache: Path | None) -> str:
+    """The cut's inputs with the content as the words PurgeCSS finds in it that a
+    selector can match (the same for an edit of a page's prose: new prose runs no node).
+    The words of each content file are kept by its digest in ``cache`` (a file per set of
+    stylesheets), so an edit reads only the files it changed."""
+    digest = _base_digest(styles, script)
+    css = b"\n".join(styles.values())
+    named, partial = set(WORD.findall(css)), set(PARTIAL.findall(css))
+    kept_at = cache / f"words-{digest.hexdigest()[:20]}.json" if cache else None
+    kept = read_json(kept_at, {}) if kept_at else {}
+    kept = kept if isinstance(kept, dict) else {}
+    by_digest: dict[str, list[str]] = {}
+    found: set[str] = set()
+    for path, sha in sums.items():
+        words = kept.get(sha)
+        if not isinstance(words, list):
+            words = _selector_words(path.read_bytes(), named, partial)
+        by_digest[sha] = words
+        found.update(words)
+    if kept_at is not None and by_digest != kept:
+        write_json(kept_at, by_digest)
+    digest.update(b"words\0" + "\n".join(sorted(found)).encode("ascii"))
     return digest.hexdigest()[:20]
 
 
@@ -113,17 +139,19 @@ def purge_css(outdir: Path, command: list[str] | str, cache: Path | None) -> dic
     if not styles:
         return {}
     content = _content(outdir)
-    cached = cache / _key(styles, content, SCRIPT) / "cut.json" if cache else None
-    by_words = None
-    if cache is not None and cached is not None and not cached.is_file():
-        by_words = cache / ("w" + _key(styles, content, SCRIPT, words=True)) / "cut.json"
-    if cached is not None and cached.is_file():
-        cut: dict[str, str] = json.loads(cached.read_text(encoding="utf-8"))
-    elif by_words is not None and by_words.is_file():  # new bytes, the same words
-        cut = json.loads(by_words.read_text(encoding="utf-8"))
-        if cached is not None:
-            write_atomic(cached, json.dumps(cut, sort_keys=True).encode("utf-8"))
+    # the content's digests, each file read only when it changed since the last cut
+    sums = file_digests(outdir, content,
+                        record_path(cache, outdir, "content") if cache else None)
+    cached = cache / _key(styles, sums, SCRIPT) / "cut.json" if cache else None
+    cut = read_json(cached) if cached is not None else None
+    if cut is None and cache is not None:  # new bytes, perhaps the same words
+        by_words = cache / ("w" + _words_key(styles, sums, SCRIPT, cache)) / "cut.json"
+        cut = read_json(by_words)
+        if cut is not None and cached is not None:
+            write_json(cached, cut)
     else:
+        by_words = None
+    if cut is None:
         if isinstance(command, str):
             raise RuntimeError(command)
         job = {"css": [str(static / rel) for rel in styles],
@@ -136,7 +164,7 @@ def purge_css(outdir: Path, command: list[str] | str, cache: Path | None) -> dic
         cut = {rel: by_path[str(static / rel)] for rel in styles}
         for path in (cached, by_words):
             if path is not None:
-                write_atomic(path, json.dumps(cut, sort_keys=True).encode("utf-8"))
+                write_json(path, cut)
     for rel, css in cut.items():
         (static / rel).write_text(css, encoding="utf-8")
     importer = static / IMPORTER

@@ -259,6 +259,13 @@ def real_book_again(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
     return built_once(tmp_path_factory, worker_id, "book-again", build_book)
 
 
+#: ``sphinx-build`` options for a build of the real book that tests what the pages say, not
+#: what is done to the written files: no pre-compressed copies and no cut of the theme's
+#: stylesheets (about 10 s of a 24 s build of a copy of the book). Both have tests of their
+#: own (test_compress, test_purged_css, test_incremental) and run in ``real_book``.
+PAGES_ONLY = ("-D", "handbook_precompress=0", "-D", "handbook_purge_css=0")
+
+
 def seeded_cache(book: Book, dest: Path) -> Path:
     """DEST, a copy of BOOK's cache (its diagrams and charts, compressed copies and cut
     stylesheets, each kept by its content), for a build of the real book that tests

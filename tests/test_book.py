@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import REPO, Book, book_env, picture, seeded_cache, sphinx_book
+from conftest import PAGES_ONLY, REPO, Book, book_env, picture, seeded_cache, sphinx_book
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 PARTS = ["Key takeaways", "History, 2003–2021", "Force posture and mission today",
@@ -677,7 +677,7 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path, real_book: Bo
         # the copy has no ../tools/node_modules beside it: name the repository's
         proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(cache), "-D",
                            f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
-                           docs=docs)
+                           *PAGES_ONLY, docs=docs)
         assert proc.returncode == 0, proc.stderr
         pages = ["history/index.html", "reference/chronology.html", "posture/troops.html",
                  "history/invasion.html", "history/advise-assist.html"]
@@ -751,7 +751,7 @@ def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path,
     proc = sphinx_book("html", out, tmp_path / "doctrees",
                        book_env(seeded_cache(real_book, tmp_path / "cache")), "-D",
                        f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
-                       docs=clone / "docs")
+                       *PAGES_ONLY, docs=clone / "docs")
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert _footer_date((out / "takeaways.html").read_text(encoding="utf-8")) == \
         "01 February 2025"

@@ -46,11 +46,13 @@ settings.load_profile("default")
 #: own reordering, which hands out the groups of most tests first, whatever they cost):
 #: first the two clean builds of the real book, one to each worker (test_repro's group
 #: makes the second and waits for the first); then the long groups and files, longest
-#: first, the builds that start from the first one's cache among them, so that no long one
-#: is left for the end while the other workers idle; then the rest, as collected. Each
-#: entry is an ``xdist_group`` (two groups of one test joined by "_", as xdist joins them)
-#: or a file's name.
-FIRST = ("book", "book-repro", "book_book-edit", "browser", "test_purged_css.py",
+#: first, so that no long one is left for the end while the other workers idle: those
+#: that need nothing built (a third worker takes them at once) before the builds that
+#: start from ``real_book``'s cache (a worker that takes one waits for ``real_book``:
+#: 283 s with ``-n 3`` when the edited copy came third); then the rest, as collected.
+#: Each entry is an ``xdist_group`` (two groups of one test joined by "_", as xdist joins
+#: them) or a file's name.
+FIRST = ("book", "book-repro", "browser", "test_purged_css.py", "book_book-edit",
          "book_book-epub", "book_book-published", "book_book-shallow",
          "test_data_diagrams.py")
 

@@ -42,6 +42,33 @@ settings.register_profile("fuzz", derandomize=False, database=None, deadline=Non
 settings.load_profile("default")
 
 
+#: The order in which ``pytest -n`` hands out the work (pyproject.toml turns off xdist's
+#: own reordering, which hands out the groups of most tests first, whatever they cost):
+#: first the two clean builds of the real book, one to each worker (test_repro's group
+#: makes the second and waits for the first); then the long groups and files, longest
+#: first, so that no long one is left for the end while the other workers idle: those
+#: that need nothing built (a third worker takes them at once) before the builds that
+#: start from ``real_book``'s cache (a worker that takes one waits for ``real_book``:
+#: 283 s with ``-n 3`` when the edited copy came third); then the rest, as collected.
+#: Each entry is an ``xdist_group`` (two groups of one test joined by "_", as xdist joins
+#: them) or a file's name.
+FIRST = ("book", "book-repro", "browser", "test_purged_css.py", "book_book-edit",
+         "book_book-epub", "book_book-published", "book_book-shallow",
+         "test_data_diagrams.py")
+
+
+def _rank(item: pytest.Item) -> int:
+    group = "_".join(sorted({str(m.args[0]) for m in item.iter_markers("xdist_group")}))
+    for rank, key in enumerate(FIRST):
+        if key in (group, item.path.name):
+            return rank
+    return len(FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: the order of collection within each rank
+
+
 @pytest.fixture(scope="session")
 def rootdir() -> Path:
     """Where ``@pytest.mark.sphinx(testroot=...)`` finds its ``test-<name>`` projects."""
@@ -232,6 +259,23 @@ def real_book(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Book:
 def real_book_again(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Book:
     """A second clean build, in another folder with another empty cache (test_repro)."""
     return built_once(tmp_path_factory, worker_id, "book-again", build_book)
+
+
+#: ``sphinx-build`` options for a build of the real book that tests what the pages say, not
+#: what is done to the written files: no pre-compressed copies and no cut of the theme's
+#: stylesheets (about 10 s of a 24 s build of a copy of the book). Both have tests of their
+#: own (test_compress, test_purged_css, test_incremental) and run in ``real_book``.
+PAGES_ONLY = ("-D", "handbook_precompress=0", "-D", "handbook_purge_css=0")
+
+
+def seeded_cache(book: Book, dest: Path) -> Path:
+    """DEST, a copy of BOOK's cache (its diagrams and charts, compressed copies and cut
+    stylesheets, each kept by its content), for a build of the real book that tests
+    something other than rendering: what a second ``make`` finds after the first. Only the
+    builds of ``build_book`` start from an empty cache (test_repro compares their
+    rendering); a copy keeps each test's renders out of ``real_book``'s cache."""
+    shutil.copytree(book.cache, dest)
+    return dest
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import REPO, Book, book_env, picture, sphinx_book
+from conftest import PAGES_ONLY, REPO, Book, book_env, picture, seeded_cache, sphinx_book
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 PARTS = ["Key takeaways", "History, 2003–2021", "Force posture and mission today",
@@ -155,11 +155,15 @@ def test_pages_have_favicon_and_description_but_no_sitemap_without_base_url(html
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory
+def published(tmp_path_factory: pytest.TempPathFactory, real_book: Book
               ) -> tuple[Path, subprocess.CompletedProcess]:
-    """The HTML site built for its address: HANDBOOK_BASE_URL set (no slash at the end)."""
-    out = tmp_path_factory.mktemp("published") / "html"
-    return out, _sphinx("html", out, HANDBOOK_BASE_URL=BASE_URL)
+    """The HTML site built for its address: HANDBOOK_BASE_URL set (no slash at the end);
+    a clean build, with a copy of ``real_book``'s cache (its pictures are drawn already)."""
+    root = tmp_path_factory.mktemp("published")
+    out = root / "html"
+    return out, sphinx_book("html", out, root / "doctrees-html",
+                            book_env(seeded_cache(real_book, root / "cache"),
+                                     HANDBOOK_BASE_URL=BASE_URL))
 
 
 @pytest.mark.xdist_group("book-published")  # its own build: another worker may take it
@@ -656,21 +660,24 @@ def _edit_fact(docs: Path, fact_id: str, old: str, new: str) -> None:
 
 
 @pytest.mark.xdist_group("book-edit")
-def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
+def test_one_date_in_the_register_changes_the_book(tmp_path: Path, real_book: Book) -> None:
     """In a copy of the real book, one edit of one fact changes the generated pictures and
-    tables in the next incremental build. A mission boundary (the end of major combat)
-    moves the mission diagram, the chronology and the text; the troop chart does not use
-    mission dates, so a point of its series (the January 2021 troop level) is moved too:
-    it changes the chart, its table, the chronology and the text."""
+    tables in the next incremental build (the first build starts from a copy of
+    ``real_book``'s cache: the edits' pictures are the only ones drawn). A mission
+    boundary (the end of major combat) moves the mission diagram, the chronology and the
+    text; the troop chart does not use mission dates, so a point of its series (the
+    January 2021 troop level) is moved too: it changes the chart, its table, the
+    chronology and the text."""
     docs = tmp_path / "docs"
     shutil.copytree(REPO / "docs", docs, ignore=shutil.ignore_patterns("_build"))
     out = tmp_path / "html"
+    cache = seeded_cache(real_book, tmp_path / "cache")
 
     def build() -> dict[str, str]:
         # the copy has no ../tools/node_modules beside it: name the repository's
-        proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(), "-D",
+        proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(cache), "-D",
                            f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
-                           docs=docs)
+                           *PAGES_ONLY, docs=docs)
         assert proc.returncode == 0, proc.stderr
         pages = ["history/index.html", "reference/chronology.html", "posture/troops.html",
                  "history/invasion.html", "history/advise-assist.html"]
@@ -714,7 +721,8 @@ def test_one_date_in_the_register_changes_the_book(tmp_path: Path) -> None:
 
 
 @pytest.mark.xdist_group("book-shallow")  # its own build: another worker may take it
-def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path) -> None:
+def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path,
+                                                           real_book: Book) -> None:
     """A copy of the book in a git repository of two commits (1 January 2025: everything;
     1 February 2025: the key takeaways), cloned with --depth 2: the strict build warns
     about nothing; the takeaways page shows its commit's date; pages last changed by the
@@ -740,9 +748,10 @@ def test_shallow_clone_builds_cleanly_with_the_dates_it_has(tmp_path: Path) -> N
     git("clone", "-q", "--depth", "2", origin.as_uri(), str(clone), cwd=tmp_path)
     out = tmp_path / "html"
     # the clone has no ../tools/node_modules beside it: name the repository's
-    proc = sphinx_book("html", out, tmp_path / "doctrees", book_env(), "-D",
+    proc = sphinx_book("html", out, tmp_path / "doctrees",
+                       book_env(seeded_cache(real_book, tmp_path / "cache")), "-D",
                        f"handbook_node_modules={REPO / 'tools' / 'node_modules'}",
-                       docs=clone / "docs")
+                       *PAGES_ONLY, docs=clone / "docs")
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert _footer_date((out / "takeaways.html").read_text(encoding="utf-8")) == \
         "01 February 2025"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sphinx.util.build_phase import BuildPhase
 
 from conftest import ROOTS, Built, picture
 
@@ -104,6 +105,14 @@ def project(tmp_path: Path) -> Path:
     return dest
 
 
+class Launch(list[str]):
+    """The jobs sent to one renderer, and the build's phase when it was started."""
+
+    def __init__(self, phase: Any) -> None:
+        super().__init__()
+        self.phase = phase
+
+
 @pytest.fixture
 def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Every launch of the diagram renderer (its jobs) and every chart drawn, from an empty
@@ -112,17 +121,27 @@ def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
     from handbook_tools import chart, mermaid
 
     seen: dict[str, list[Any]] = {"browser": [], "chart": []}
-    real_batch, real_draw = mermaid.run_batch, chart._draw
+    real_start, real_draw = mermaid.start_session, chart._draw
 
-    def batch(app: Any, jobs: list[dict[str, Any]]) -> Any:
-        seen["browser"].append([job["format"] for job in jobs])
-        return real_batch(app, jobs)
+    def start(app: Any) -> Any:
+        session = real_start(app)
+        jobs = Launch(app.phase)  # the format of each job, as the build sends it
+        seen["browser"].append(jobs)
+        real_send = session.send
+
+        def send(job: dict[str, Any]) -> None:
+            if job["final"] not in session.sent:
+                jobs.append(job["format"])
+            real_send(job)
+
+        session.send = send  # type: ignore[method-assign]
+        return session
 
     def draw(points: Any, variant: str, out: Path, title: str, *args: Any) -> None:
         seen["chart"].append(variant)
         real_draw(points, variant, out, title, *args)
 
-    monkeypatch.setattr(mermaid, "run_batch", batch)
+    monkeypatch.setattr(mermaid, "start_session", start)
     monkeypatch.setattr(chart, "_draw", draw)
     return seen
 
@@ -198,6 +217,10 @@ def test_rebuild_without_change_launches_no_browser(
         project: Path, build, renders: dict[str, list[Any]]) -> None:
     first = clean_build(build, project)
     assert len(renders["browser"]) == 1  # every diagram of the project in one session
+    # started while the pages were read, not after: the browser draws while Sphinx reads
+    assert renders["browser"][0].phase == BuildPhase.READING
+    # the three diagrams (missions, scenarios and test-clean's own), light and dark
+    assert sorted(renders["browser"][0]) == ["svg"] * 6
     assert "diagram variant(s) in one browser session" in first.status
     renders["browser"].clear()
     renders["chart"].clear()

@@ -14,6 +14,14 @@ only what changed; copies whose original is gone are removed. A script of ``_sta
 no page loads gets no copies: the theme ships its whole Font Awesome library
 (``fontawesome.js``, 1.5 MB, 3 s of Brotli), which the book's templates do not load.
 ``handbook_precompress = False`` writes none.
+
+The compressing overlaps the rest of the build (:class:`EarlyCopies`): each page is
+compressed in a background thread as soon as Sphinx has written it, while Sphinx writes the
+next (Brotli releases the GIL, so on two cores it runs beside Sphinx), and the other files
+as soon as the downloads are written, while the built-link check and the stylesheet cut
+run. At the end every copy is still made from the file's final bytes: the early results
+are kept by the digest of the bytes they were made from, and a file whose bytes changed
+since (the stylesheet cut's CSS, a page rewritten by a later step) is compressed again.
 """
 
 from __future__ import annotations
@@ -22,9 +30,10 @@ import gzip
 import hashlib
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -56,6 +65,14 @@ def brotli_bytes(data: bytes) -> bytes | None:
     return bytes(brotli.compress(data, mode=mode, quality=11))
 
 
+def loaded_scripts(outdir: Path, files: list[tuple[Path, bytes]]) -> set[str]:
+    """The file names of the scripts that the pages among FILES load."""
+    static = outdir / "_static"
+    return {name.decode("utf-8", errors="replace") for path, data in files
+            if path.suffix == ".html" and static not in path.parents
+            for name in SCRIPT_SRC.findall(data)}
+
+
 def text_files(outdir: Path) -> list[Path]:
     return sorted(p for p in outdir.rglob("*")
                   if p.suffix in SUFFIXES and p.is_file() and not p.is_symlink())
@@ -66,8 +83,11 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
-def _packed(data: bytes, digest: str, cache: Path | None
-            ) -> tuple[dict[str, bytes | None], int, int]:
+#: a content's copies by suffix, and how many were compressed and taken from the cache
+Packed = tuple[dict[str, bytes | None], int, int]
+
+
+def _packed(data: bytes, digest: str, cache: Path | None) -> Packed:
     """One content's copies by suffix (from the cache when there), and how many were
     compressed and taken from the cache."""
     packs: dict[str, bytes | None] = {}
@@ -85,20 +105,21 @@ def _packed(data: bytes, digest: str, cache: Path | None
     return packs, compressed, from_cache
 
 
-def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
+def precompress(outdir: Path, cache: Path | None = None,
+                early: dict[str, Packed] | None = None) -> dict[str, int]:
     """Write the ``.gz`` and ``.br`` copies of ``outdir``'s text files; remove stale ones.
     Returns the number of files, copies written from scratch and copies taken from cache.
 
     Each distinct content is compressed once, in threads, one a CPU (zlib and Brotli
     release the GIL): a clean build's Brotli takes half the time on two cores. Each copy is
-    made from its file's bytes alone, so the result does not depend on the order."""
+    made from its file's bytes alone, so the result does not depend on the order.
+    ``early``: copies already made in the background, by the digest of the bytes they
+    were made from; a file whose bytes have another digest is compressed here."""
     counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
     files = [(path, path.read_bytes()) for path in text_files(outdir)]
-    loaded = {name.decode("utf-8", errors="replace") for path, data in files
-              if path.suffix == ".html" and static not in path.parents
-              for name in SCRIPT_SRC.findall(data)}
+    loaded = loaded_scripts(outdir, files)
     contents: dict[str, bytes] = {}  # digest -> bytes (two files may hold the same)
     targets: list[tuple[Path, str]] = []
     for path, data in files:
@@ -111,10 +132,13 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
         contents.setdefault(digest, data)
         targets.append((path, digest))
     counts["files"] = len(targets)
-    order = sorted(contents, key=lambda d: -len(contents[d]))  # largest first
+    early = early or {}
+    order = sorted((d for d in contents if d not in early),
+                   key=lambda d: -len(contents[d]))  # largest first
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         done = dict(zip(order, pool.map(lambda d: _packed(contents[d], d, cache), order),
                         strict=True))
+    done.update((d, early[d]) for d in contents if d in early)
     for _packs, compressed, from_cache in done.values():
         counts["compressed"] += compressed
         counts["cached"] += from_cache
@@ -150,10 +174,98 @@ def site_state(outdir: Path) -> str:
     return digest.hexdigest()
 
 
+class EarlyCopies:
+    """Copies made in background threads while the build goes on, by the digest of the
+    bytes they were made from (one thread a CPU; the build's own thread keeps one busy)."""
+
+    def __init__(self, outdir: Path, cache: Path) -> None:
+        self.outdir, self.cache = outdir, cache
+        self.pid = os.getpid()  # a parallel writer (-j, a forked process) adds nothing
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self.futures: dict[str, Future[Packed | None]] = {}
+
+    def add(self, path: Path) -> None:
+        """Compress PATH's present bytes in the background."""
+        if os.getpid() != self.pid or path.suffix not in SUFFIXES:
+            return
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) < MIN_SIZE:
+            return
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self.futures:
+            self.futures[digest] = self.pool.submit(self._pack, data, digest)
+
+    def _pack(self, data: bytes, digest: str) -> Packed | None:
+        """The copies of DATA; None when the cache has them (a rebuild that changed
+        nothing need not read them)."""
+        if all((self.cache / f"{digest}{suffix}").is_file() for suffix in ENCODINGS):
+            return None
+        return _packed(data, digest, self.cache)
+
+    def close(self) -> dict[str, Packed]:
+        """The copies made, by digest (waits for the threads to finish)."""
+        self.pool.shutdown(wait=True)
+        done = {digest: future.result() for digest, future in self.futures.items()}
+        return {digest: packed for digest, packed in done.items() if packed is not None}
+
+
+def _early(app: Sphinx) -> EarlyCopies | None:
+    return getattr(app, "_handbook_early_copies", None)
+
+
+def start_early_copies(app: Sphinx) -> None:
+    """``builder-inited``: compress each page as soon as the builder has written it.
+
+    Sphinx has no event after a page is written, so the builder's ``handle_page`` (which
+    renders and writes every page, the index and search pages too) is wrapped."""
+    if app.builder.name not in ("html", "dirhtml") or not app.config.handbook_precompress:
+        return
+    early = EarlyCopies(Path(app.outdir), cache_dir(app.env, "compressed"))
+    app._handbook_early_copies = early  # type: ignore[attr-defined]
+    builder: Any = app.builder
+    handle_page = builder.handle_page
+
+    def handle_and_compress(pagename: str, *args: Any, **kwargs: Any) -> None:
+        handle_page(pagename, *args, **kwargs)
+        written = kwargs.get("outfilename") or builder.get_output_path(pagename)
+        early.add(Path(written))
+
+    builder.handle_page = handle_and_compress
+
+
+def compress_early(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``, after the downloads: start on every other text file (not the
+    stylesheets, which the icon and stylesheet cuts rewrite), while the checks and cuts
+    run."""
+    early = _early(app)
+    if exception is not None or early is None:
+        return
+    static = early.outdir / "_static"
+    # a file with copies beside it is left to the end, where a rebuild that changed
+    # nothing is recognised without reading a copy
+    files = [path for path in text_files(early.outdir) if path.suffix != ".css" and not any(
+        path.with_name(path.name + suffix).is_file() for suffix in ENCODINGS)]
+    pages = [(path, path.read_bytes()) for path in text_files(early.outdir)
+             if path.suffix == ".html" and static not in path.parents]
+    loaded = loaded_scripts(early.outdir, pages)
+    for path in files:
+        if not (path.suffix == ".js" and static in path.parents and path.name not in loaded):
+            early.add(path)
+
+
 def precompress_site(app: Sphinx, exception: Exception | None) -> None:
+    early = _early(app)
+    if early is not None:
+        app._handbook_early_copies = None  # type: ignore[attr-defined]
     if (exception is not None or app.builder.name not in ("html", "dirhtml")
             or not app.config.handbook_precompress):
+        if early is not None:
+            early.pool.shutdown(wait=True, cancel_futures=True)
         return
+    futures = early.close() if early is not None else {}
     outdir, cache = Path(app.outdir), cache_dir(app.env, "compressed")
     # the site's text files and copies as the last run left them: nothing changed since,
     # nothing to do (no copy or cached copy is read)
@@ -161,13 +273,16 @@ def precompress_site(app: Sphinx, exception: Exception | None) -> None:
     with suppress(OSError):
         if seen.read_text(encoding="utf-8") == site_state(outdir):
             return
-    counts = precompress(outdir, cache)
+    counts = precompress(outdir, cache, futures)
     write_atomic(seen, site_state(outdir).encode("utf-8"))
     logger.verbose(f"pre-compressed copies: {counts}")
 
 
 def setup_compress(app: Sphinx) -> None:
     app.add_config_value("handbook_precompress", True, "html", bool)
+    app.connect("builder-inited", start_early_copies)
+    # after the downloads (priority 400): everything but the stylesheets, in the background
+    app.connect("build-finished", compress_early, priority=450)
     # after every other step that writes into the output (downloads, the icon font and
     # stylesheet cuts, built-link checks): the copies are of the final bytes
     app.connect("build-finished", precompress_site, priority=950)

@@ -115,7 +115,8 @@ def precompress(outdir: Path, cache: Path | None = None,
     made from its file's bytes alone, so the result does not depend on the order.
     ``early``: copies already made in the background, by the digest of the bytes they
     were made from; a file whose bytes have another digest is compressed here."""
-    counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0}
+    counts = {"files": 0, "compressed": 0, "cached": 0, "removed": 0, "unloaded": 0,
+              "early": 0, "early_unused": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
     files = [(path, path.read_bytes()) for path in text_files(outdir)]
@@ -139,6 +140,8 @@ def precompress(outdir: Path, cache: Path | None = None,
         done = dict(zip(order, pool.map(lambda d: _packed(contents[d], d, cache), order),
                         strict=True))
     done.update((d, early[d]) for d in contents if d in early)
+    counts["early"] = sum(d in early for d in contents)
+    counts["early_unused"] = len(early) - counts["early"]  # rewritten since: work lost
     for _packs, compressed, from_cache in done.values():
         counts["compressed"] += compressed
         counts["cached"] += from_cache

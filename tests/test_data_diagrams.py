@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sphinx.util.build_phase import BuildPhase
 
 from conftest import ROOTS, Built, picture
 
@@ -106,11 +105,12 @@ def project(tmp_path: Path) -> Path:
 
 
 class Launch(list[str]):
-    """The jobs sent to one renderer, and the build's phase when it was started."""
+    """The jobs sent to one renderer, and the page being read when it was started (None:
+    after reading)."""
 
-    def __init__(self, phase: Any) -> None:
+    def __init__(self, reading: str | None) -> None:
         super().__init__()
-        self.phase = phase
+        self.reading = reading
 
 
 @pytest.fixture
@@ -125,7 +125,8 @@ def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
 
     def start(app: Any) -> Any:
         session = real_start(app)
-        jobs = Launch(app.phase)  # the format of each job, as the build sends it
+        # the format of each job, as the build sends it
+        jobs = Launch(app.env.temp_data.get("docname") or None)
         seen["browser"].append(jobs)
         real_send = session.send
 
@@ -218,7 +219,7 @@ def test_rebuild_without_change_launches_no_browser(
     first = clean_build(build, project)
     assert len(renders["browser"]) == 1  # every diagram of the project in one session
     # started while the pages were read, not after: the browser draws while Sphinx reads
-    assert renders["browser"][0].phase == BuildPhase.READING
+    assert renders["browser"][0].reading in ("future", "history", "index")
     # the three diagrams (missions, scenarios and test-clean's own), light and dark
     assert sorted(renders["browser"][0]) == ["svg"] * 6
     assert "diagram variant(s) in one browser session" in first.status
@@ -236,6 +237,22 @@ def test_rebuild_without_change_launches_no_browser(
     assert renders == {"browser": [], "chart": []}
     assert "browser session" not in touched.status
     assert picture(read(touched.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
+
+
+def test_parallel_reading_renders_every_diagram_once(
+        project: Path, build, renders: dict[str, list[Any]], tmp_path: Path) -> None:
+    """``-j 2``: the pages are read in forked processes, which start no renderer (their
+    diagrams are recorded and merged); the main process renders them all in one session
+    once reading is done."""
+    built = build(project, parallel=2)
+    assert built.warnings == ""
+    assert len(renders["browser"]) == 1
+    assert renders["browser"][0].reading is None  # after reading
+    assert sorted(renders["browser"][0]) == ["svg"] * 6
+    # a renderer started by a reader would leave its unclaimed drawings behind
+    assert not list((tmp_path / "cache").rglob("*.part"))
+    assert picture(read(built.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
+    assert picture(read(built.outdir, "future.html"), "hb-diagram")[1].count("<svg") == 2
 
 
 LINE = "fill: none; stroke: #1f5fa8; stroke-width: 1.8"  # the chart's line (light), not its dots

@@ -186,11 +186,16 @@ class EarlyCopies:
         self.pid = os.getpid()  # a parallel writer (-j, a forked process) adds nothing
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self.futures: dict[str, Future[Packed | None]] = {}
+        #: a page without copies was written: a first build, whose other files are worth
+        #: starting on before the end (a rebuild leaves them to the end's quick check)
+        self.new_pages = False
 
     def add(self, path: Path) -> None:
         """Compress PATH's present bytes in the background."""
         if os.getpid() != self.pid or path.suffix not in SUFFIXES:
             return
+        if not path.with_name(path.name + ".br").is_file():
+            self.new_pages = True
         try:
             data = path.read_bytes()
         except OSError:
@@ -244,7 +249,7 @@ def compress_early(app: Sphinx, exception: Exception | None) -> None:
     stylesheets, which the icon and stylesheet cuts rewrite), while the checks and cuts
     run."""
     early = _early(app)
-    if exception is not None or early is None:
+    if exception is not None or early is None or not early.new_pages:
         return
     static = early.outdir / "_static"
     # a file with copies beside it is left to the end, where a rebuild that changed

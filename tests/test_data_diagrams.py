@@ -305,3 +305,17 @@ def test_chart_segments_split_only_at_gaps() -> None:
     gap = Gap(fact("end", "2011-12"), fact("back", "2014-06"), "No force")
     assert [[p.id for p in run] for run in segments(points, [gap])] == [["a", "b"], ["c", "d"]]
     assert [[p.id for p in run] for run in segments(points, [])] == [["a", "b", "c", "d"]]
+
+
+def test_a_browser_that_cannot_start_is_one_message_at_the_first_diagram(
+        clean_project: Path, build, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer is started while the pages are read; when its browser cannot start,
+    the build says so once, at the diagram's line, and shows the diagram's source."""
+    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(clean_project.parent / "cache"))
+    monkeypatch.setenv("CHROMIUM", str(clean_project / "no-such-chromium"))
+    built = build(clean_project)
+    lines = built.warnings.strip().splitlines()
+    assert len(lines) == 1, built.warnings
+    assert "index.md:7:" in lines[0] and "diagram renderer failed" in lines[0]
+    assert "no-such-chromium" in lines[0] and "[handbook.mermaid]" in lines[0]
+    assert '<pre class="hb-diagram-failed">' in read(built.outdir, "index.html")

@@ -5,7 +5,7 @@ sphinxcontrib-mermaid keeps its directive (and MyST ```` ```mermaid ```` fences 
 
 - the variants the builder needs (light and dark SVG for HTML, PDF for LaTeX) that are
   not in the cache are rendered by ``render-mermaid.mjs`` (:mod:`.nodepackages`) in ONE
-  Chromium session (:class:`RenderSession`), started when the first page with such a
+  Chromium session (:class:`.nodepackages.RenderSession`), started when the first page with such a
   diagram has been read and fed each diagram as its page is read, so that the browser
   draws while Sphinx reads the other pages; after reading, every diagram of the project
   is collected, what was not sent yet is sent, and the results are awaited;
@@ -23,9 +23,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import threading
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ from sphinxcontrib.mermaid import (
     mermaid,
 )
 
-from .nodepackages import renderer_command
+from .nodepackages import RenderSession
 from .pictures import cache_dir, include_pdf, themed_svgs
 from .problems import Check, warn
 from .state import keep_page_records, page_records
@@ -158,91 +155,6 @@ def clean_error(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if "mermaid-cli-intercept" not in ln
              and "chunk-" not in ln and ln.strip()]
     return " ".join(lines)
-
-
-class RenderSession:
-    """One run of the renderer (``render-mermaid.mjs --stream``, one browser): jobs are
-    written to it one a line as they come (the browser starts at once and draws each job
-    as it arrives), results are read in a thread as they come, and :meth:`finish` waits
-    for all of them."""
-
-    def __init__(self, app: Sphinx) -> None:
-        self.sent: dict[str, dict[str, Any]] = {}  # the job's final path -> the job
-        self.results: list[dict[str, Any]] = []
-        self.error: str | None = None
-        self.proc: subprocess.Popen[str] | None = None
-        self._stderr: list[str] = []
-        self._threads: list[threading.Thread] = []
-        config = app.config
-        command = renderer_command(config, app.confdir)
-        if isinstance(command, str):
-            self.error = command
-            return
-        env = dict(os.environ)
-        env.setdefault("CHROMIUM", config.handbook_chromium)
-        self.proc = subprocess.Popen([*command, "--stream"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, encoding="utf-8", env=env)
-        # both pipes are drained as they fill (the pages' console goes to stderr), so
-        # the renderer never blocks on a full pipe while the build writes to it
-        for target in (self._read_results, self._read_stderr):
-            thread = threading.Thread(target=target, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def _read_results(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.strip():
-                try:
-                    self.results.append(json.loads(line))
-                except json.JSONDecodeError:
-                    self.results.append({"ok": False, "error": f"no result: {line[:200]}"})
-
-    def _read_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self._stderr.append(line)
-            del self._stderr[:-50]  # the tail is enough for a message
-
-    def send(self, job: dict[str, Any]) -> None:
-        """Render JOB (written to ``job["out"]``, a ``.part`` file) in this session."""
-        if job["final"] in self.sent:
-            return
-        self.sent[job["final"]] = job
-        if self.proc is None or self.proc.stdin is None:
-            return
-        with suppress(OSError):  # the renderer has stopped: finish() says why
-            self.proc.stdin.write(json.dumps(job) + "\n")
-            self.proc.stdin.flush()
-
-    def finish(self, timeout: float = 600) -> dict[str, dict[str, Any]] | str:
-        """Wait for every job sent: its result by its final path, or a set-up error."""
-        if self.error is not None or self.proc is None:
-            return self.error or "diagram renderer did not start"
-        if self.proc.stdin is not None:
-            with suppress(OSError):
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.close()
-            return f"diagram renderer timed out after {timeout:.0f} s"
-        for thread in self._threads:
-            thread.join()
-        stderr = "".join(self._stderr).strip()[-500:]
-        if self.proc.returncode != 0:
-            return f"diagram renderer failed: {stderr}"
-        if len(self.results) != len(self.sent):
-            return (f"diagram renderer gave {len(self.results)} result(s) for "
-                    f"{len(self.sent)} diagram variant(s): {stderr}")
-        return dict(zip(self.sent, self.results, strict=True))
-
-    def close(self) -> None:
-        """Stop the renderer (a build that failed before its results were awaited)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def start_session(app: Sphinx) -> RenderSession:

@@ -170,3 +170,51 @@ def test_files_with_the_same_bytes_get_their_copies(tmp_path: Path) -> None:
     for name in ("site.css", "twin.css"):
         assert (site / "_static" / f"{name}.br").read_bytes() == \
             (site / "_static" / "site.css.br").read_bytes()
+
+
+LATE_STEP = '''
+def rewrite(app, exception):
+    page = app.outdir / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- late step --></body>"))
+
+
+def setup(app):
+    # after the page was written (and compressed in the background), before the copies
+    app.connect("build-finished", rewrite, priority=700)
+'''
+
+
+def test_copies_of_a_build_are_of_the_final_bytes(clean_project: Path, build,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are compressed in the background while Sphinx writes them, the other files
+    while the later steps run: a file rewritten after that (here a page, by a step of
+    build-finished; in the book the stylesheets, by their cut) still gets the copies of
+    its final bytes, and every copy of the site decompresses to the file beside it."""
+    from handbook_tools import compress
+
+    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(clean_project.parent / "cache"))  # cold
+    packed: list[bytes] = []
+    real_packed = compress._packed
+
+    def spy(data: bytes, digest: str, cache: Path | None) -> compress.Packed:
+        packed.append(data)  # list.append is atomic: the pool's threads call this
+        return real_packed(data, digest, cache)
+
+    monkeypatch.setattr(compress, "_packed", spy)
+    (clean_project / "late_step.py").write_text(LATE_STEP, encoding="utf-8")
+    with (clean_project / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write("\nimport os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+                   "extensions.append('late_step')\n")
+    built = build(clean_project, confoverrides={"handbook_render_diagrams": False})
+    assert built.warnings.strip() == ""
+    page = (built.outdir / "index.html").read_bytes()
+    assert b"<!-- late step -->" in page
+    # the page as Sphinx wrote it was compressed (early), and again as it ended
+    assert page.replace(b"<!-- late step -->", b"") in packed
+    assert page in packed
+    assert brotli.decompress((built.outdir / "index.html.br").read_bytes()) == page
+    copies = sorted(built.outdir.rglob("*.br")) + sorted(built.outdir.rglob("*.gz"))
+    assert len(copies) > 10
+    for copy in copies:
+        unpack = brotli.decompress if copy.suffix == ".br" else gzip.decompress
+        assert unpack(copy.read_bytes()) == copy.with_suffix("").read_bytes(), copy

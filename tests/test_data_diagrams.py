@@ -104,6 +104,15 @@ def project(tmp_path: Path) -> Path:
     return dest
 
 
+class Launch(list[str]):
+    """The jobs sent to one renderer, and the page being read when it was started (None:
+    after reading)."""
+
+    def __init__(self, reading: str | None) -> None:
+        super().__init__()
+        self.reading = reading
+
+
 @pytest.fixture
 def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Every launch of the diagram renderer (its jobs) and every chart drawn, from an empty
@@ -112,17 +121,28 @@ def renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[A
     from handbook_tools import chart, mermaid
 
     seen: dict[str, list[Any]] = {"browser": [], "chart": []}
-    real_batch, real_draw = mermaid.run_batch, chart._draw
+    real_start, real_draw = mermaid.start_session, chart._draw
 
-    def batch(app: Any, jobs: list[dict[str, Any]]) -> Any:
-        seen["browser"].append([job["format"] for job in jobs])
-        return real_batch(app, jobs)
+    def start(app: Any) -> Any:
+        session = real_start(app)
+        # the format of each job, as the build sends it
+        jobs = Launch(app.env.temp_data.get("docname") or None)
+        seen["browser"].append(jobs)
+        real_send = session.send
+
+        def send(job: dict[str, Any]) -> None:
+            if job["final"] not in session.sent:
+                jobs.append(job["format"])
+            real_send(job)
+
+        session.send = send  # type: ignore[method-assign]
+        return session
 
     def draw(points: Any, variant: str, out: Path, title: str, *args: Any) -> None:
         seen["chart"].append(variant)
         real_draw(points, variant, out, title, *args)
 
-    monkeypatch.setattr(mermaid, "run_batch", batch)
+    monkeypatch.setattr(mermaid, "start_session", start)
     monkeypatch.setattr(chart, "_draw", draw)
     return seen
 
@@ -198,6 +218,10 @@ def test_rebuild_without_change_launches_no_browser(
         project: Path, build, renders: dict[str, list[Any]]) -> None:
     first = clean_build(build, project)
     assert len(renders["browser"]) == 1  # every diagram of the project in one session
+    # started while the pages were read, not after: the browser draws while Sphinx reads
+    assert renders["browser"][0].reading in ("future", "history", "index")
+    # the three diagrams (missions, scenarios and test-clean's own), light and dark
+    assert sorted(renders["browser"][0]) == ["svg"] * 6
     assert "diagram variant(s) in one browser session" in first.status
     renders["browser"].clear()
     renders["chart"].clear()
@@ -213,6 +237,22 @@ def test_rebuild_without_change_launches_no_browser(
     assert renders == {"browser": [], "chart": []}
     assert "browser session" not in touched.status
     assert picture(read(touched.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
+
+
+def test_parallel_reading_renders_every_diagram_once(
+        project: Path, build, renders: dict[str, list[Any]], tmp_path: Path) -> None:
+    """``-j 2``: the pages are read in forked processes, which start no renderer (their
+    diagrams are recorded and merged); the main process renders them all in one session
+    once reading is done."""
+    built = build(project, parallel=2)
+    assert built.warnings == ""
+    assert len(renders["browser"]) == 1
+    assert renders["browser"][0].reading is None  # after reading
+    assert sorted(renders["browser"][0]) == ["svg"] * 6
+    # a renderer started by a reader would leave its unclaimed drawings behind
+    assert not list((tmp_path / "cache").rglob("*.part"))
+    assert picture(read(built.outdir, "history.html"), "hb-diagram")[1].count("<svg") == 2
+    assert picture(read(built.outdir, "future.html"), "hb-diagram")[1].count("<svg") == 2
 
 
 LINE = "fill: none; stroke: #1f5fa8; stroke-width: 1.8"  # the chart's line (light), not its dots
@@ -265,3 +305,17 @@ def test_chart_segments_split_only_at_gaps() -> None:
     gap = Gap(fact("end", "2011-12"), fact("back", "2014-06"), "No force")
     assert [[p.id for p in run] for run in segments(points, [gap])] == [["a", "b"], ["c", "d"]]
     assert [[p.id for p in run] for run in segments(points, [])] == [["a", "b", "c", "d"]]
+
+
+def test_a_browser_that_cannot_start_is_one_message_at_the_first_diagram(
+        clean_project: Path, build, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer is started while the pages are read; when its browser cannot start,
+    the build says so once, at the diagram's line, and shows the diagram's source."""
+    monkeypatch.setenv("HANDBOOK_CACHE_DIR", str(clean_project.parent / "cache"))
+    monkeypatch.setenv("CHROMIUM", str(clean_project / "no-such-chromium"))
+    built = build(clean_project)
+    lines = built.warnings.strip().splitlines()
+    assert len(lines) == 1, built.warnings
+    assert "index.md:7:" in lines[0] and "diagram renderer failed" in lines[0]
+    assert "no-such-chromium" in lines[0] and "[handbook.mermaid]" in lines[0]
+    assert '<pre class="hb-diagram-failed">' in read(built.outdir, "index.html")

@@ -14,14 +14,23 @@ only what changed; copies whose original is gone are removed. A script of ``_sta
 no page loads gets no copies: the theme ships its whole Font Awesome library
 (``fontawesome.js``, 1.5 MB, 3 s of Brotli), which the book's templates do not load.
 ``handbook_precompress = False`` writes none.
+
+The compressing overlaps the rest of the build (:class:`EarlyCopies`): each page is
+compressed in a background thread as soon as Sphinx has written it, while Sphinx writes the
+next (Brotli releases the GIL, so on two cores it runs beside Sphinx), and the other files
+as soon as the downloads are written, while the built-link check and the stylesheet cut
+run. At the end every copy is still made from the file's final bytes: the early results
+are kept by the digest of the bytes they were made from, and a file whose bytes changed
+since (the stylesheet cut's CSS, a page rewritten by a later step) is compressed again.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -57,6 +66,14 @@ def brotli_bytes(data: bytes) -> bytes | None:
     return bytes(brotli.compress(data, mode=mode, quality=11))
 
 
+def loaded_scripts(outdir: Path, files: list[tuple[Path, bytes]]) -> set[str]:
+    """The file names of the scripts that the pages among FILES load."""
+    static = outdir / "_static"
+    return {name.decode("utf-8", errors="replace") for path, data in files
+            if path.suffix == ".html" and static not in path.parents
+            for name in SCRIPT_SRC.findall(data)}
+
+
 def text_files(outdir: Path) -> list[Path]:
     return sorted(p for p in outdir.rglob("*")
                   if p.suffix in SUFFIXES and p.is_file() and not p.is_symlink())
@@ -67,8 +84,11 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
-def _packed(data: bytes, digest: str, cache: Path | None
-            ) -> tuple[dict[str, bytes | None], int, int]:
+#: a content's copies by suffix, and how many were compressed and taken from the cache
+Packed = tuple[dict[str, bytes | None], int, int]
+
+
+def _packed(data: bytes, digest: str, cache: Path | None) -> Packed:
     """One content's copies by suffix (from the cache when there), and how many were
     compressed and taken from the cache."""
     packs: dict[str, bytes | None] = {}
@@ -93,7 +113,8 @@ def _stat(path: Path) -> list[int] | None:
     return None
 
 
-def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
+def precompress(outdir: Path, cache: Path | None = None,
+                early: dict[str, Packed] | None = None) -> dict[str, int]:
     """Write the ``.gz`` and ``.br`` copies of ``outdir``'s text files; remove stale ones.
     Returns the number of files, copies written from scratch, copies taken from cache and
     files left as they were.
@@ -103,9 +124,11 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     rebuild reads only the files it wrote. Each distinct content is compressed once, in
     threads, one a CPU (zlib and Brotli release the GIL): a clean build's Brotli takes half
     the time on two cores. Each copy is made from its file's bytes alone, so the result
-    does not depend on the order."""
+    does not depend on the order. ``early``: copies already made in the background,
+    by the digest of the bytes they were made from; a file whose bytes have another
+    digest is compressed here."""
     counts = {"files": 0, "compressed": 0, "cached": 0, "kept": 0, "removed": 0,
-              "unloaded": 0}
+              "unloaded": 0, "early": 0, "early_unused": 0}
     wanted: set[Path] = set()
     static = outdir / "_static"
     paths = text_files(outdir)
@@ -146,10 +169,15 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
         contents.setdefault(digest, path.read_bytes())
         targets.append((path, digest))
     counts["files"] = len(targets) + counts["kept"]
-    order = sorted(contents, key=lambda d: -len(contents[d]))  # largest first
+    early = early or {}
+    order = sorted((d for d in contents if d not in early),
+                   key=lambda d: -len(contents[d]))  # largest first
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         done = dict(zip(order, pool.map(lambda d: _packed(contents[d], d, cache), order),
                         strict=True))
+    done.update((d, early[d]) for d in contents if d in early)
+    counts["early"] = sum(d in early for d in contents)
+    counts["early_unused"] = len(early) - counts["early"]  # rewritten since: work lost
     for _packs, compressed, from_cache in done.values():
         counts["compressed"] += compressed
         counts["cached"] += from_cache
@@ -174,16 +202,112 @@ def precompress(outdir: Path, cache: Path | None = None) -> dict[str, int]:
     return counts
 
 
+class EarlyCopies:
+    """Copies made in background threads while the build goes on, by the digest of the
+    bytes they were made from (one thread a CPU; the build's own thread keeps one busy)."""
+
+    def __init__(self, outdir: Path, cache: Path) -> None:
+        self.outdir, self.cache = outdir, cache
+        self.pid = os.getpid()  # a parallel writer (-j, a forked process) adds nothing
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self.futures: dict[str, Future[Packed | None]] = {}
+        #: a page without copies was written: a first build, whose other files are worth
+        #: starting on before the end (a rebuild leaves them to the end's quick check)
+        self.new_pages = False
+
+    def add(self, path: Path) -> None:
+        """Compress PATH's present bytes in the background."""
+        if os.getpid() != self.pid or path.suffix not in SUFFIXES:
+            return
+        if not path.with_name(path.name + ".br").is_file():
+            self.new_pages = True
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) < MIN_SIZE:
+            return
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self.futures:
+            self.futures[digest] = self.pool.submit(self._pack, data, digest)
+
+    def _pack(self, data: bytes, digest: str) -> Packed | None:
+        """The copies of DATA; None when the cache has them (a rebuild that changed
+        nothing need not read them)."""
+        if all((self.cache / f"{digest}{suffix}").is_file() for suffix in ENCODINGS):
+            return None
+        return _packed(data, digest, self.cache)
+
+    def close(self) -> dict[str, Packed]:
+        """The copies made, by digest (waits for the threads to finish)."""
+        self.pool.shutdown(wait=True)
+        done = {digest: future.result() for digest, future in self.futures.items()}
+        return {digest: packed for digest, packed in done.items() if packed is not None}
+
+
+def _early(app: Sphinx) -> EarlyCopies | None:
+    return getattr(app, "_handbook_early_copies", None)
+
+
+def start_early_copies(app: Sphinx) -> None:
+    """``builder-inited``: compress each page as soon as the builder has written it.
+
+    Sphinx has no event after a page is written, so the builder's ``handle_page`` (which
+    renders and writes every page, the index and search pages too) is wrapped."""
+    if app.builder.name not in ("html", "dirhtml") or not app.config.handbook_precompress:
+        return
+    early = EarlyCopies(Path(app.outdir), cache_dir(app.env, "compressed"))
+    app._handbook_early_copies = early  # type: ignore[attr-defined]
+    builder: Any = app.builder
+    handle_page = builder.handle_page
+
+    def handle_and_compress(pagename: str, *args: Any, **kwargs: Any) -> None:
+        handle_page(pagename, *args, **kwargs)
+        written = kwargs.get("outfilename") or builder.get_output_path(pagename)
+        early.add(Path(written))
+
+    builder.handle_page = handle_and_compress
+
+
+def compress_early(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``, after the downloads: start on every other text file (not the
+    stylesheets, which the icon and stylesheet cuts rewrite), while the checks and cuts
+    run."""
+    early = _early(app)
+    if exception is not None or early is None or not early.new_pages:
+        return
+    static = early.outdir / "_static"
+    # a file with copies beside it is left to the end, where a rebuild that changed
+    # nothing is recognised without reading a copy
+    files = [path for path in text_files(early.outdir) if path.suffix != ".css" and not any(
+        path.with_name(path.name + suffix).is_file() for suffix in ENCODINGS)]
+    pages = [(path, path.read_bytes()) for path in text_files(early.outdir)
+             if path.suffix == ".html" and static not in path.parents]
+    loaded = loaded_scripts(early.outdir, pages)
+    for path in files:
+        if not (path.suffix == ".js" and static in path.parents and path.name not in loaded):
+            early.add(path)
+
+
 def precompress_site(app: Sphinx, exception: Exception | None) -> None:
+    early = _early(app)
+    if early is not None:
+        app._handbook_early_copies = None  # type: ignore[attr-defined]
     if (exception is not None or app.builder.name not in ("html", "dirhtml")
             or not app.config.handbook_precompress):
+        if early is not None:
+            early.pool.shutdown(wait=True, cancel_futures=True)
         return
-    counts = precompress(Path(app.outdir), cache_dir(app.env, "compressed"))
+    futures = early.close() if early is not None else {}
+    counts = precompress(Path(app.outdir), cache_dir(app.env, "compressed"), futures)
     logger.verbose(f"pre-compressed copies: {counts}")
 
 
 def setup_compress(app: Sphinx) -> None:
     app.add_config_value("handbook_precompress", True, "html", bool)
+    app.connect("builder-inited", start_early_copies)
+    # after the downloads (priority 400): everything but the stylesheets, in the background
+    app.connect("build-finished", compress_early, priority=450)
     # after every other step that writes into the output (downloads, the icon font and
     # stylesheet cuts, built-link checks): the copies are of the final bytes
     app.connect("build-finished", precompress_site, priority=950)

@@ -3,9 +3,12 @@
 sphinxcontrib-mermaid keeps its directive (and MyST ```` ```mermaid ```` fences through
 ``myst_fence_as_directive``); this module replaces its writers:
 
-- after reading, every diagram of the project is collected and the variants the builder
-  needs (light and dark SVG for HTML, PDF for LaTeX) that are not in the cache are
-  rendered by ``render-mermaid.mjs`` (:mod:`.nodepackages`) in ONE Chromium session;
+- the variants the builder needs (light and dark SVG for HTML, PDF for LaTeX) that are
+  not in the cache are rendered by ``render-mermaid.mjs`` (:mod:`.nodepackages`) in ONE
+  Chromium session (:class:`.nodepackages.RenderSession`), started when the first page with such a
+  diagram has been read and fed each diagram as its page is read, so that the browser
+  draws while Sphinx reads the other pages; after reading, every diagram of the project
+  is collected, what was not sent yet is sent, and the results are awaited;
 - HTML gets the SVGs inline (light and dark, switched by the theme's mode) inside an
   element with ``role="img"`` and the diagram's ``:alt:`` text; LaTeX gets vector PDF,
   laid out for the A4 page (:data:`VARIANT_CONFIG`, a generated diagram's own print
@@ -20,8 +23,7 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from sphinxcontrib.mermaid import (
     mermaid,
 )
 
-from .nodepackages import renderer_command
+from .nodepackages import RenderSession
 from .pictures import cache_dir, include_pdf, themed_svgs
 from .problems import Check, warn
 from .state import keep_page_records, page_records
@@ -132,7 +134,8 @@ def recorded(env: BuildEnvironment) -> dict[str, list[Diagram]]:
 def record_diagrams(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: note the diagrams of the page just read."""
     env = app.env
-    recorded(env)[env.docname] = page_diagrams(doctree, env.docname)
+    diagrams = recorded(env)[env.docname] = page_diagrams(doctree, env.docname)
+    _feed(app, diagrams)
 
 
 def collect(env: BuildEnvironment) -> list[Diagram]:
@@ -154,76 +157,129 @@ def clean_error(text: str) -> str:
     return " ".join(lines)
 
 
-def run_batch(app: Sphinx, jobs: list[dict[str, Any]]) -> list[dict[str, Any]] | str:
-    """Run the renderer once for all jobs; a string result is a set-up error."""
-    config = app.config
-    command = renderer_command(config, app.confdir)
-    if isinstance(command, str):
-        return command
-    env = dict(os.environ)
-    env.setdefault("CHROMIUM", config.handbook_chromium)
-    try:
-        proc = subprocess.run(command, input=json.dumps(jobs), text=True,
-                              capture_output=True, env=env, timeout=600, check=False)
-    except subprocess.TimeoutExpired:
-        return "diagram renderer timed out after 600 s"
-    if proc.returncode != 0:
-        return f"diagram renderer failed: {proc.stderr.strip()[-500:]}"
-    try:
-        results: list[dict[str, Any]] = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return f"diagram renderer gave no result: {proc.stderr.strip()[-500:]}"
-    return results
+def start_session(app: Sphinx) -> RenderSession:
+    """Launch the renderer; its browser starts at once."""
+    return RenderSession(app)
+
+
+@dataclass
+class _Pending:
+    """This build's renderer, if started, and the process that may feed it while
+    reading (the one that started the build)."""
+
+    session: RenderSession | None = None
+    pid: int = field(default_factory=os.getpid)
+
+
+def start_build(app: Sphinx) -> None:
+    """``builder-inited``: no renderer yet; only this process may start one while reading."""
+    app._handbook_render_session = _Pending()  # type: ignore[attr-defined]
+
+
+def _pending(app: Sphinx) -> _Pending | None:
+    return getattr(app, "_handbook_render_session", None)
+
+
+def _variants(app: Sphinx) -> tuple[tuple[str, str, str], ...] | None:
+    if not app.config.handbook_render_diagrams:
+        return None
+    return VARIANTS.get(app.builder.name) or VARIANTS.get(app.builder.format)
+
+
+def _jobs(env: BuildEnvironment, diagram: Diagram,
+          variants: tuple[tuple[str, str, str], ...]) -> list[dict[str, Any]]:
+    """The renderer's jobs for the variants of DIAGRAM that are not in the cache."""
+    jobs = []
+    for name, ext, theme in variants:
+        code = diagram.code_for(name)
+        digest = diagram_hash(code)
+        out = variant_path(env, digest, name, ext)
+        if out.is_file():
+            continue
+        # drawn to a temporary name, renamed when the build has its result: an
+        # interrupted run never leaves a half file in the cache
+        jobs.append({"code": code, "format": ext, "theme": theme,
+                     "config": VARIANT_CONFIG.get(name, {}),
+                     "viewport": PDF_VIEWPORT if ext == "pdf" else None,
+                     "svgId": f"hb-{digest}-{name}", "out": f"{out}.part",
+                     "final": str(out), "digest": digest})
+    return jobs
+
+
+def _feed(app: Sphinx, diagrams: list[Diagram]) -> None:
+    """Send the uncached variants of DIAGRAMS to this build's renderer, starting it with
+    the first. Only in the process that started the build: a parallel reader (``-j``)
+    leaves its pages' diagrams to :func:`render_all`, in the main process, which collects
+    every page's diagrams anyway."""
+    variants = _variants(app)
+    pending = _pending(app)
+    if not variants or pending is None or os.getpid() != pending.pid:
+        return
+    for diagram in diagrams:
+        for job in _jobs(app.env, diagram, variants):
+            if pending.session is None:
+                pending.session = start_session(app)
+            pending.session.send(job)
 
 
 def render_all(app: Sphinx, env: BuildEnvironment) -> None:
-    """Render, in one browser session, every variant the builder needs and lacks."""
-    if not app.config.handbook_render_diagrams:
-        return
-    variants = VARIANTS.get(app.builder.name) or VARIANTS.get(app.builder.format)
+    """Render, in one browser session, every variant the builder needs and lacks: send
+    what reading did not send already, then wait for every result. Errors are reported
+    here, at each diagram's page and line, whichever sent the job."""
+    pending = _pending(app)
+    session = None
+    if pending is not None:
+        session, pending.session = pending.session, None
+    variants = _variants(app)
     if not variants:
         return
     diagrams = collect(env)
-    errors: dict[str, str] = {}  # diagram hash -> mermaid's error message
-    jobs: list[dict[str, Any]] = []
     by_digest: dict[str, list[Diagram]] = {}
+    jobs: dict[str, dict[str, Any]] = {}  # final path -> job
     for diagram in diagrams:
         if not diagram.alt and app.config.handbook_checks:
             warn(Check.MERMAID, "diagram has no text alternative: add an ':alt:' option that "
                  "says in words what it shows", (diagram.docname, diagram.line))
-        for name, ext, theme in variants:
-            code = diagram.code_for(name)
-            digest = diagram_hash(code)
+        for name, _ext, _theme in variants:
+            digest = diagram_hash(diagram.code_for(name))
             if diagram not in by_digest.setdefault(digest, []):
                 by_digest[digest].append(diagram)
-            out = variant_path(env, digest, name, ext)
-            if out.is_file() or any(j["out"] == str(out) for j in jobs):
-                continue
-            jobs.append({"code": code, "format": ext, "theme": theme,
-                         "config": VARIANT_CONFIG.get(name, {}),
-                         "viewport": PDF_VIEWPORT if ext == "pdf" else None,
-                         "svgId": f"hb-{digest}-{name}", "out": str(out), "digest": digest})
-    if not jobs:
+        for job in _jobs(env, diagram, variants):
+            jobs.setdefault(job["final"], job)
+    if session is None and not jobs:
         return
-    # write to a temporary name: an interrupted run never leaves a half file in the cache
-    for job in jobs:
-        job["final"] = job["out"]
-        job["out"] = job["out"] + ".part"
-    logger.info(f"rendering {len(jobs)} diagram variant(s) in one browser session")
-    results = run_batch(app, jobs)
+    if session is None:
+        session = start_session(app)
+    for job in jobs.values():
+        session.send(job)
+    logger.info(f"rendering {len(session.sent)} diagram variant(s) in one browser session")
+    results = session.finish()
     if isinstance(results, str):
-        first = by_digest[jobs[0]["digest"]][0]
-        warn(Check.MERMAID, results, (first.docname, first.line))
+        # a set-up error: said once, at the first diagram that needed the renderer
+        first = next((by_digest[j["digest"]][0] for j in session.sent.values()
+                      if by_digest.get(j["digest"])), diagrams[0] if diagrams else None)
+        warn(Check.MERMAID, results, (first.docname, first.line) if first else None)
         return
-    for job, res in zip(jobs, results, strict=False):
+    errors: dict[str, str] = {}  # diagram hash -> mermaid's error message
+    for final, res in results.items():
+        job = session.sent[final]
         if res.get("ok"):
-            os.replace(job["out"], job["final"])
+            os.replace(job["out"], final)
         elif job["digest"] not in errors:
             errors[job["digest"]] = clean_error(res.get("error") or "unknown error")
     for digest, message in errors.items():
         for diagram in by_digest.get(digest, []):
             warn(Check.MERMAID, f"Mermaid cannot render this diagram: {message}",
                  (diagram.docname, diagram.line))
+
+
+def close_session(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: a renderer still running (the build stopped before
+    ``env-updated``) is stopped."""
+    pending = _pending(app)
+    if pending is not None and pending.session is not None:
+        pending.session.close()
+        pending.session = None
 
 
 _MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
@@ -312,5 +368,7 @@ def setup_mermaid(app: Sphinx) -> None:
     app.add_node(mermaid, override=True, html=(html_visit, None), latex=(latex_visit, None))
     app.connect("doctree-read", record_diagrams, priority=900)
     keep_page_records(app, RECORDS)
+    app.connect("builder-inited", start_build)
     app.connect("env-updated", render_all)
+    app.connect("build-finished", close_session)
     app.connect("config-inited", no_client_side_mermaid)

@@ -1,4 +1,5 @@
-"""The node side of the diagram renderer: its script, and the node packages it loads.
+"""The node side of the diagram renderer: its script, the node packages it loads, and a
+running renderer (:class:`RenderSession`) that the build feeds diagrams as it reads pages.
 
 ``render-mermaid.mjs`` ships in this package (package data, beside this module).  The node
 packages it needs (``@mermaid-js/mermaid-cli`` and its peer ``puppeteer``) are installed
@@ -10,12 +11,17 @@ checkout the package runs from, if any: the small projects of the tests use that
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import threading
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sphinx.application import Sphinx
     from sphinx.config import Config
 
 #: the renderer, shipped as package data
@@ -63,3 +69,88 @@ def renderer_command(config: Config, confdir: str | os.PathLike[str]) -> list[st
     """The command that runs the diagram renderer, or what is missing and how to install
     it."""
     return node_command(config, confdir, SCRIPT, MERMAID_CLI, "render diagrams")
+
+
+class RenderSession:
+    """One run of the renderer (``render-mermaid.mjs --stream``, one browser): jobs are
+    written to it one a line as they come (the browser starts at once and draws each job
+    as it arrives), results are read in a thread as they come, and :meth:`finish` waits
+    for all of them."""
+
+    def __init__(self, app: Sphinx) -> None:
+        self.sent: dict[str, dict[str, Any]] = {}  # the job's final path -> the job
+        self.results: list[dict[str, Any]] = []
+        self.error: str | None = None
+        self.proc: subprocess.Popen[str] | None = None
+        self._stderr: list[str] = []
+        self._threads: list[threading.Thread] = []
+        config = app.config
+        command = renderer_command(config, app.confdir)
+        if isinstance(command, str):
+            self.error = command
+            return
+        env = dict(os.environ)
+        env.setdefault("CHROMIUM", config.handbook_chromium)
+        self.proc = subprocess.Popen([*command, "--stream"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, encoding="utf-8", env=env)
+        # both pipes are drained as they fill (the pages' console goes to stderr), so
+        # the renderer never blocks on a full pipe while the build writes to it
+        for target in (self._read_results, self._read_stderr):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _read_results(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.strip():
+                try:
+                    self.results.append(json.loads(line))
+                except json.JSONDecodeError:
+                    self.results.append({"ok": False, "error": f"no result: {line[:200]}"})
+
+    def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line)
+            del self._stderr[:-50]  # the tail is enough for a message
+
+    def send(self, job: dict[str, Any]) -> None:
+        """Render JOB (written to ``job["out"]``, a ``.part`` file) in this session."""
+        if job["final"] in self.sent:
+            return
+        self.sent[job["final"]] = job
+        if self.proc is None or self.proc.stdin is None:
+            return
+        with suppress(OSError):  # the renderer has stopped: finish() says why
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+
+    def finish(self, timeout: float = 600) -> dict[str, dict[str, Any]] | str:
+        """Wait for every job sent: its result by its final path, or a set-up error."""
+        if self.error is not None or self.proc is None:
+            return self.error or "diagram renderer did not start"
+        if self.proc.stdin is not None:
+            with suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.close()
+            return f"diagram renderer timed out after {timeout:.0f} s"
+        for thread in self._threads:
+            thread.join()
+        stderr = "".join(self._stderr).strip()[-500:]
+        if self.proc.returncode != 0:
+            return f"diagram renderer failed: {stderr}"
+        if len(self.results) != len(self.sent):
+            return (f"diagram renderer gave {len(self.results)} result(s) for "
+                    f"{len(self.sent)} diagram variant(s): {stderr}")
+        return dict(zip(self.sent, self.results, strict=True))
+
+    def close(self) -> None:
+        """Stop the renderer (a build that failed before its results were awaited)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

@@ -66,12 +66,20 @@ def brotli_bytes(data: bytes) -> bytes | None:
     return bytes(brotli.compress(data, mode=mode, quality=11))
 
 
-def loaded_scripts(outdir: Path, files: list[tuple[Path, bytes]]) -> set[str]:
-    """The file names of the scripts that the pages among FILES load."""
-    static = outdir / "_static"
-    return {name.decode("utf-8", errors="replace") for path, data in files
-            if path.suffix == ".html" and static not in path.parents
-            for name in SCRIPT_SRC.findall(data)}
+def is_page(outdir: Path, path: Path) -> bool:
+    """A page of the site (not an HTML file among the theme's static files)."""
+    return path.suffix == ".html" and outdir / "_static" not in path.parents
+
+
+def scripts_of(page: bytes) -> list[str]:
+    """The file names of the scripts a page loads."""
+    return sorted({name.decode("utf-8", errors="replace") for name in SCRIPT_SRC.findall(page)})
+
+
+def unloaded(outdir: Path, path: Path, loaded: set[str]) -> bool:
+    """A script of ``_static`` that no page loads (it gets no copies)."""
+    return (path.suffix == ".js" and outdir / "_static" in path.parents
+            and path.name not in loaded)
 
 
 def text_files(outdir: Path) -> list[Path]:
@@ -130,7 +138,6 @@ def precompress(outdir: Path, cache: Path | None = None,
     counts = {"files": 0, "compressed": 0, "cached": 0, "kept": 0, "removed": 0,
               "unloaded": 0, "early": 0, "early_unused": 0}
     wanted: set[Path] = set()
-    static = outdir / "_static"
     paths = text_files(outdir)
     sums = file_digests(outdir, paths, record_path(cache, outdir, "text") if cache else None)
     made_at = record_path(cache, outdir, "copies") if cache else None
@@ -142,10 +149,10 @@ def precompress(outdir: Path, cache: Path | None = None,
     # the scripts the pages load, by each page's digest
     scripts: dict[str, list[str]] = {}
     for path in paths:
-        if path.suffix == ".html" and static not in path.parents:
+        if is_page(outdir, path):
             found = kept_scripts.get(sums[path])
-            scripts[sums[path]] = found if isinstance(found, list) else sorted(
-                {n.decode("utf-8", "replace") for n in SCRIPT_SRC.findall(path.read_bytes())})
+            scripts[sums[path]] = (found if isinstance(found, list)
+                                   else scripts_of(path.read_bytes()))
     loaded = {name for names in scripts.values() for name in names}
     made: dict[str, list[Any]] = {}  # file -> [digest, {suffix: its copy's stat}]
     contents: dict[str, bytes] = {}  # digest -> bytes (two files may hold the same)
@@ -153,7 +160,7 @@ def precompress(outdir: Path, cache: Path | None = None,
     for path in paths:
         if path.stat().st_size < MIN_SIZE:
             continue
-        if path.suffix == ".js" and static in path.parents and path.name not in loaded:
+        if unloaded(outdir, path, loaded):
             counts["unloaded"] += 1
             continue
         rel, digest = path.relative_to(outdir).as_posix(), sums[path]
@@ -276,16 +283,14 @@ def compress_early(app: Sphinx, exception: Exception | None) -> None:
     early = _early(app)
     if exception is not None or early is None or not early.new_pages:
         return
-    static = early.outdir / "_static"
+    outdir, paths = early.outdir, text_files(early.outdir)
+    loaded = {name for path in paths if is_page(outdir, path)
+              for name in scripts_of(path.read_bytes())}
     # a file with copies beside it is left to the end, where a rebuild that changed
     # nothing is recognised without reading a copy
-    files = [path for path in text_files(early.outdir) if path.suffix != ".css" and not any(
-        path.with_name(path.name + suffix).is_file() for suffix in ENCODINGS)]
-    pages = [(path, path.read_bytes()) for path in text_files(early.outdir)
-             if path.suffix == ".html" and static not in path.parents]
-    loaded = loaded_scripts(early.outdir, pages)
-    for path in files:
-        if not (path.suffix == ".js" and static in path.parents and path.name not in loaded):
+    for path in paths:
+        if (path.suffix != ".css" and not unloaded(outdir, path, loaded) and not any(
+                path.with_name(path.name + suffix).is_file() for suffix in ENCODINGS)):
             early.add(path)
 
 

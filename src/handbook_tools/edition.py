@@ -40,7 +40,7 @@ from .dates import long_date
 from .downloads import LICENCE_URL
 from .latex import FRONT_MATTER
 from .publishers import STANDINGS, standing_counts
-from .state import get_publishers, registry_for_page
+from .state import get_publishers, registry_for_page, signature_changed
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +100,8 @@ def always_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed
     changed since the last build (their data files are dependencies of their own)."""
     domain = env.get_domain("edition")
     assert isinstance(domain, EditionDomain)
-    digest = git_signature(env)
-    if domain.data.get("signature") == digest:
+    if not signature_changed(domain.data, git_signature(env)):
         return []
-    domain.data["signature"] = digest
     return sorted(d for d in domain.data["docs"] if d not in removed)
 
 

@@ -26,7 +26,7 @@ from sphinx.util.nodes import make_refnode
 from .dates import long_date
 from .problems import Check, warn
 from .registry import Fact, suggest
-from .state import build_state, get_registry, registry_for_page, today
+from .state import build_state, get_registry, registry_for_page, signature_changed, today
 
 
 def anchor(fact_id: str) -> str:
@@ -206,10 +206,8 @@ def register_outdated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     renamed); the register is filled in when its page is written (:func:`fill_registers`)."""
     domain = env.get_domain("fact")
     assert isinstance(domain, FactDomain)
-    digest = register_signature(env)
-    if domain.data.get("signature") == digest:
+    if not signature_changed(domain.data, register_signature(env)):
         return []
-    domain.data["signature"] = digest
     return sorted(domain.registers)
 
 

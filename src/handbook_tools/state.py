@@ -180,6 +180,16 @@ def today(env: BuildEnvironment) -> dt.date:
     return reference_date(env.config.handbook_today)
 
 
+def signature_changed(data: dict[str, Any], digest: str) -> bool:
+    """Whether what some pages show beyond their files (a digest of it, kept in their
+    domain's ``data`` under ``signature``) changed since the last build; the new digest is
+    kept."""
+    if data.get("signature") == digest:
+        return False
+    data["signature"] = digest
+    return True
+
+
 # ------------------------------------------------------------------------ page records
 
 def page_records(env: BuildEnvironment, attr: str) -> dict[str, Any]:

@@ -140,8 +140,6 @@ def record_page(app: Sphinx, doctree: nodes.document) -> None:
     recorded(env)[env.docname] = page
 
 
-
-
 def collect_glossary(env: BuildEnvironment) -> Glossary:
     gloss = Glossary()
     pages = recorded(env)
